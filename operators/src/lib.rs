@@ -1,0 +1,22 @@
+//! Per-record computations of the cpt graph, free of any dataflow machinery: the data model,
+//! language tables, tree-sitter unit extraction, fingerprints and metrics.
+//!
+//! The dataflow crate calls [`analyze::analyze`] once per distinct content; everything here is a
+//! pure, deterministic function of its inputs.
+//!
+//! - [`model`]: the data types every stage shares.
+//! - [`policy`]: the checks that reject an input before parsing.
+//! - [`languages`]: one table per language (units, names, decision points, nesting).
+//! - [`units`]: the iterative walk that extracts units.
+//! - [`fingerprint`]: token hashes and the int8 characteristic vector.
+//! - [`metrics`]: node counts, cyclomatic complexity, nesting, lines.
+//! - [`analyze`]: the entry point.
+
+pub mod analyze;
+pub mod fingerprint;
+mod kinds;
+pub mod languages;
+pub mod metrics;
+pub mod model;
+pub mod policy;
+pub mod units;
