@@ -1,0 +1,61 @@
+//! The entry point: from a content's bytes to its units, fingerprints and errors.
+
+use crate::kinds;
+use crate::metrics::line_count;
+use crate::model::{AnalysisConfig, ErrorReason, FileStats, InputError, Lang, ParsedContent};
+use crate::policy;
+use crate::units;
+use std::cell::RefCell;
+use tree_sitter::Parser;
+
+thread_local! {
+    /// One parser per thread; its language is set on every call.
+    static PARSER: RefCell<Parser> = RefCell::new(Parser::new());
+}
+
+fn rejected(reason: ErrorReason, detail: String) -> ParsedContent {
+    ParsedContent { file: None, units: Vec::new(), errors: vec![InputError { reason, detail }] }
+}
+
+/// Analyses one content in one language: a pure, deterministic function that never panics.
+///
+/// Rejected contents (binary, invalid UTF-8, generated, minified, over the node budget) yield
+/// `file: None`, no units and exactly one error. Otherwise the units come file unit first, then in
+/// source order; syntax errors add one [`ErrorReason::SyntaxError`] without losing the units found
+/// in the parts that parse.
+pub fn analyze(bytes: &[u8], lang: Lang, cfg: &AnalysisConfig) -> ParsedContent {
+    if let Some(error) = policy::check(bytes, cfg) {
+        return rejected(error.reason, error.detail);
+    }
+    let table = kinds::compiled(lang);
+    let tree = PARSER.with(|parser| {
+        let mut parser = parser.borrow_mut();
+        parser.set_language(&table.language).ok()?;
+        parser.parse(bytes, None)
+    });
+    let Some(tree) = tree else {
+        return rejected(ErrorReason::TooComplex, "the parser gave up".to_string());
+    };
+    let nodes = tree.root_node().descendant_count() as u64;
+    if nodes > cfg.max_nodes {
+        let detail = format!("{nodes} syntax nodes, over the budget of {}", cfg.max_nodes);
+        return rejected(ErrorReason::TooComplex, detail);
+    }
+    let lines = line_count(bytes);
+    let extraction = units::extract(&tree, bytes, table, lines);
+    let mut errors = Vec::new();
+    if let Some(line) = extraction.first_error_line {
+        errors.push(InputError {
+            reason: ErrorReason::SyntaxError,
+            detail: format!("{} error nodes, first at line {line}", extraction.error_nodes),
+        });
+    }
+    let file = FileStats {
+        bytes: bytes.len() as u64,
+        lines,
+        tokens: extraction.tokens,
+        units: u32::try_from(extraction.units.len()).unwrap_or(u32::MAX),
+        error_nodes: extraction.error_nodes,
+    };
+    ParsedContent { file: Some(file), units: extraction.units, errors }
+}

@@ -1,0 +1,205 @@
+//! Fingerprints of a unit: the exact and structural token hashes and the int8 characteristic
+//! vector (ARCHITECTURE §3, §4a).
+//!
+//! **Token hashes.** Each leaf token (comments excluded; a string literal is one token) gets a
+//! 64-bit value: `xxh3(text)` for the exact hash; for the structural hash the same, except that
+//! every identifier-like token gets one placeholder value and every literal one value per
+//! [`LiteralClass`]. A unit's tokens are a contiguous range of the file's tokens, so the file keeps
+//! prefix polynomial hashes modulo the Mersenne prime 2⁶¹−1 and a unit's hash is read off in O(1):
+//! `h(l..r) = P[r] − P[l]·Bʳ⁻ˡ`, finished as `xxh3_with_seed(h ‖ (r−l), seed)`. Whitespace and
+//! comments never reach the stream, so they change neither hash.
+//!
+//! **Vector.** Each named node (comments and the insides of literals excluded) adds 1 to three
+//! counts, each at a dimension `xxh3_with_seed([tag, a, b], VECTOR_SEED) mod VECTOR_DIMS`: its kind
+//! (tag 1, `a` = kind id), its parent→child bigram (tag 2, parent kind, kind) and its
+//! previous-named-sibling pattern (tag 3, previous sibling kind or 0 for a first child, kind).
+//! A unit counts every node in its span, nested units included. The counts `c` are quantised once:
+//! `v[i] = round(127 · sqrt(c[i] / max(c)))`, all zero for a unit without nodes. Components are
+//! therefore in `0..=127`, never negative, and an int8 dot product of two vectors fits in i32.
+
+use crate::model::VECTOR_DIMS;
+use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
+
+/// The kind of a literal token, kept apart in the structural hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LiteralClass {
+    /// A string or template literal.
+    String,
+    /// A number.
+    Number,
+    /// A character.
+    Char,
+}
+
+/// How a leaf token enters the structural hash.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TokenClass {
+    /// Verbatim.
+    #[default]
+    Plain,
+    /// Replaced by the identifier placeholder.
+    Identifier,
+    /// Replaced by its class's placeholder.
+    Literal(LiteralClass),
+}
+
+const MODULUS: u64 = (1 << 61) - 1;
+const BASE: u64 = 0x0d2b_7c4f_39a8_e615 % MODULUS;
+const EXACT_SEED: u64 = 0x6370_7400_0000_0001;
+const STRUCT_SEED: u64 = 0x6370_7400_0000_0002;
+const VECTOR_SEED: u64 = 0x6370_7400_0000_0003;
+const IDENTIFIER_TOKEN: u64 = 0x1d;
+const STRING_TOKEN: u64 = 0x5e;
+const NUMBER_TOKEN: u64 = 0x4e;
+const CHAR_TOKEN: u64 = 0x6c;
+
+fn mul_mod(a: u64, b: u64) -> u64 {
+    let product = u128::from(a) * u128::from(b);
+    let sum = (product as u64 & MODULUS) + (product >> 61) as u64;
+    if sum >= MODULUS {
+        sum - MODULUS
+    } else {
+        sum
+    }
+}
+
+fn add_mod(a: u64, b: u64) -> u64 {
+    let sum = a + b;
+    if sum >= MODULUS {
+        sum - MODULUS
+    } else {
+        sum
+    }
+}
+
+/// The leaf tokens of a file, as prefix hashes from which any contiguous range's hashes follow.
+#[derive(Debug)]
+pub struct TokenStream {
+    exact: Vec<u64>,
+    structural: Vec<u64>,
+    powers: Vec<u64>,
+}
+
+impl Default for TokenStream {
+    fn default() -> Self {
+        TokenStream { exact: vec![0], structural: vec![0], powers: vec![1] }
+    }
+}
+
+impl TokenStream {
+    /// Number of tokens so far.
+    pub fn len(&self) -> usize {
+        self.exact.len() - 1
+    }
+
+    /// True before the first token.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends one token.
+    pub fn push(&mut self, text: &[u8], class: TokenClass) {
+        let exact = xxh3_64(text) % MODULUS;
+        let structural = match class {
+            TokenClass::Plain => exact,
+            TokenClass::Identifier => IDENTIFIER_TOKEN,
+            TokenClass::Literal(LiteralClass::String) => STRING_TOKEN,
+            TokenClass::Literal(LiteralClass::Number) => NUMBER_TOKEN,
+            TokenClass::Literal(LiteralClass::Char) => CHAR_TOKEN,
+        };
+        let last = self.len();
+        self.exact.push(add_mod(mul_mod(self.exact[last], BASE), exact));
+        self.structural.push(add_mod(mul_mod(self.structural[last], BASE), structural));
+        self.powers.push(mul_mod(self.powers[last], BASE));
+    }
+
+    fn range(prefix: &[u64], powers: &[u64], start: usize, end: usize, seed: u64) -> u64 {
+        let shifted = mul_mod(prefix[start], powers[end - start]);
+        let hash = add_mod(prefix[end], MODULUS - shifted);
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&hash.to_le_bytes());
+        bytes[8..].copy_from_slice(&((end - start) as u64).to_le_bytes());
+        xxh3_64_with_seed(&bytes, seed)
+    }
+
+    /// The (exact, structural) hashes of tokens `start..end`; `start <= end <= len()`.
+    pub fn hashes(&self, start: usize, end: usize) -> (u64, u64) {
+        (
+            Self::range(&self.exact, &self.powers, start, end, EXACT_SEED),
+            Self::range(&self.structural, &self.powers, start, end, STRUCT_SEED),
+        )
+    }
+}
+
+/// The vector dimension of feature `(tag, a, b)`.
+pub(crate) fn feature_dim(tag: u8, a: u16, b: u16) -> usize {
+    let [a0, a1] = a.to_le_bytes();
+    let [b0, b1] = b.to_le_bytes();
+    (xxh3_64_with_seed(&[tag, a0, a1, b0, b1], VECTOR_SEED) % VECTOR_DIMS as u64) as usize
+}
+
+/// Feature counts of a unit before quantisation.
+#[derive(Clone, Debug)]
+pub struct FeatureCounts([u32; VECTOR_DIMS]);
+
+impl Default for FeatureCounts {
+    fn default() -> Self {
+        FeatureCounts([0; VECTOR_DIMS])
+    }
+}
+
+impl FeatureCounts {
+    /// Counts one named node: its kind (already hashed to `kind_dim`), its parent→child bigram and
+    /// its sibling pattern.
+    pub fn add_node(&mut self, kind_dim: usize, parent: u16, previous_sibling: u16, kind: u16) {
+        self.0[kind_dim] += 1;
+        self.0[feature_dim(2, parent, kind)] += 1;
+        self.0[feature_dim(3, previous_sibling, kind)] += 1;
+    }
+
+    /// Adds another unit's counts (a nested unit's, into its parent's).
+    pub fn absorb(&mut self, other: &FeatureCounts) {
+        for (mine, theirs) in self.0.iter_mut().zip(other.0.iter()) {
+            *mine += theirs;
+        }
+    }
+
+    /// The int8 vector: `round(127 · sqrt(c / max c))` per dimension.
+    pub fn quantise(&self) -> Vec<i8> {
+        let max = self.0.iter().copied().max().unwrap_or(0);
+        if max == 0 {
+            return vec![0; VECTOR_DIMS];
+        }
+        let max = f64::from(max);
+        self.0.iter().map(|&c| (127.0 * (f64::from(c) / max).sqrt()).round() as i8).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_hash_like_fresh_streams() {
+        let mut whole = TokenStream::default();
+        let mut part = TokenStream::default();
+        for t in ["a", "(", "b", ")", ";"] {
+            whole.push(t.as_bytes(), TokenClass::Plain);
+        }
+        for t in ["(", "b", ")"] {
+            part.push(t.as_bytes(), TokenClass::Plain);
+        }
+        assert_eq!(whole.hashes(1, 4), part.hashes(0, 3));
+        assert_ne!(whole.hashes(0, 3), part.hashes(0, 3));
+    }
+
+    #[test]
+    fn quantised_max_is_127() {
+        let mut counts = FeatureCounts::default();
+        counts.add_node(0, 1, 0, 1);
+        let v = counts.quantise();
+        assert_eq!(v.len(), VECTOR_DIMS);
+        assert_eq!(v.iter().copied().max(), Some(127));
+        assert!(v.iter().all(|&x| x >= 0));
+    }
+}
