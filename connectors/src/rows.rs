@@ -1,0 +1,94 @@
+//! The rows of the output tables, as the dataflow produces them (ARCHITECTURE §6).
+//!
+//! A changelog row is one of these values at a time with a signed diff; the sink turns
+//! consolidated updates into Parquet record batches (see `sink::tables`).
+
+use cpt_operators::model::{ContentId, ErrorReason, FileStats, Lang, LocalUnitId, UnitFingerprint};
+use serde::{Deserialize, Serialize};
+
+/// A file path as raw bytes (paths need not be UTF-8); written as a lossy UTF-8 string plus the
+/// raw bytes where the lossy string would lose information.
+pub type PathBytes = Vec<u8>;
+
+/// A row of `files`: one analysed file.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Debug)]
+pub struct FileRow {
+    /// Path relative to the scanned root (or repository root).
+    pub path: PathBytes,
+    /// Language the file was parsed as.
+    pub lang: Lang,
+    /// Git blob id of the bytes.
+    pub content_id: ContentId,
+    /// Figures of the content.
+    pub stats: FileStats,
+}
+
+/// A row of `units`: one unit at one path.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Debug)]
+pub struct UnitRow {
+    /// Stable key: hash of (path, kind, qualified name, ordinal), as Int64.
+    pub unit_key: i64,
+    /// Key of the enclosing unit; `None` for a file unit.
+    pub parent_unit_key: Option<i64>,
+    /// Path of the file holding the unit.
+    pub path: PathBytes,
+    /// Language of that file.
+    pub lang: Lang,
+    /// Git blob id of that file's bytes.
+    pub content_id: ContentId,
+    /// Extent, identity, metrics and fingerprints.
+    pub unit: UnitFingerprint,
+}
+
+/// A row of `clone_groups`: one member of one exact clone group (units sharing `struct_hash`).
+/// A group's size is the number of its member rows; no row repeats it, so that a member joining
+/// or leaving changes that member's row only.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Debug)]
+pub struct CloneMemberRow {
+    /// The group: the members' shared structural hash, as Int64.
+    pub group_id: i64,
+    /// The member unit.
+    pub unit_key: i64,
+    /// Path of the member's file.
+    pub path: PathBytes,
+    /// Language of the member.
+    pub lang: Lang,
+    /// Member's kind name (`function`, `method`, …).
+    pub kind: String,
+    /// Member's qualified name.
+    pub name: String,
+    /// First line of the member.
+    pub start_line: u32,
+    /// Last line of the member.
+    pub end_line: u32,
+    /// Tokens of the member.
+    pub tokens: u32,
+    /// The member's exact hash (members with equal exact hashes are Type-1 clones of each other).
+    pub exact_hash: i64,
+}
+
+/// A row of `errors`: one input that could not be read or parsed, or was skipped by policy.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Debug)]
+pub struct ErrorRow {
+    /// Path of the input.
+    pub path: PathBytes,
+    /// Why.
+    pub reason: ErrorReason,
+    /// Detail (OS error text, counts, line numbers).
+    pub detail: String,
+    /// Blob id of the content when it was read.
+    pub content_id: Option<ContentId>,
+}
+
+/// The stable key of a unit at a path: a hash of (path, kind, qualified name, ordinal), as Int64.
+pub fn unit_key(path: &[u8], id: &LocalUnitId) -> i64 {
+    let mut bytes = Vec::with_capacity(path.len() + id.name.len() + 16);
+    bytes.extend_from_slice(path);
+    bytes.push(0);
+    bytes.extend_from_slice(id.kind.name().as_bytes());
+    bytes.push(0);
+    bytes.extend_from_slice(id.name.as_bytes());
+    bytes.push(0);
+    bytes.extend_from_slice(&id.ordinal.to_le_bytes());
+    xxhash_rust::xxh3::xxh3_64(&bytes) as i64
+}

@@ -1,0 +1,346 @@
+//! Schemas of the output tables and the conversion of their rows into Arrow record batches.
+//!
+//! Every table starts with `time` (Int64) and `diff` (Int64). Types are those every reader takes:
+//! Int64 for keys, hashes (a `u64` hash is stored bit for bit, `as i64`), byte sizes and times;
+//! Int32 for line numbers and small counts; Utf8 for names; a path is `path` (Utf8, lossy) plus
+//! `path_raw` (Binary: the exact bytes, NULL when the path is valid UTF-8). `vector` is a
+//! FixedSizeList of 128 Int8. No unsigned or dictionary types.
+//!
+//! | table | columns after `time`, `diff` |
+//! |---|---|
+//! | `files` | path, path_raw, lang, content_id, bytes (Int64), lines, tokens, units, error_nodes (Int32) |
+//! | `units` | unit_key, parent_unit_key (NULL for a file unit), path, path_raw, lang, content_id, kind, name, ordinal, start_line, end_line, tokens, nodes, lines, cyclomatic, max_nesting (Int32), exact_hash, struct_hash (Int64), vector |
+//! | `clone_groups` | group_id, unit_key, path, path_raw, lang, kind, name, start_line, end_line, tokens (Int32), exact_hash |
+//! | `errors` | path, path_raw, reason, detail, content_id (NULL when the content was not read) |
+
+use super::{TableRow, Update};
+use crate::rows::{CloneMemberRow, ErrorRow, FileRow, UnitRow};
+use anyhow::{bail, Context};
+use arrow_array::{
+    ArrayRef, BinaryArray, FixedSizeListArray, Int32Array, Int64Array, Int8Array, RecordBatch, StringArray,
+};
+use arrow_schema::{DataType, Field, FieldRef, Schema, SchemaRef};
+use cpt_operators::model::{ContentId, VECTOR_DIMS};
+use std::sync::{Arc, OnceLock};
+
+/// The tables this sink writes, by folder name.
+pub fn table_names() -> &'static [&'static str] {
+    &[FileRow::TABLE, UnitRow::TABLE, CloneMemberRow::TABLE, ErrorRow::TABLE]
+}
+
+/// The schema of the table named `table`.
+pub(super) fn schema_of(table: &str) -> anyhow::Result<SchemaRef> {
+    Ok(match table {
+        FileRow::TABLE => FileRow::schema(),
+        UnitRow::TABLE => UnitRow::schema(),
+        CloneMemberRow::TABLE => CloneMemberRow::schema(),
+        ErrorRow::TABLE => ErrorRow::schema(),
+        _ => bail!("no table named {table} is known to the sink"),
+    })
+}
+
+impl TableRow for FileRow {
+    const TABLE: &'static str = "files";
+
+    fn schema() -> SchemaRef {
+        static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+        SCHEMA
+            .get_or_init(|| {
+                let mut fields = path_fields();
+                fields.extend([
+                    text("lang"),
+                    text("content_id"),
+                    int64("bytes"),
+                    int32("lines"),
+                    int32("tokens"),
+                    int32("units"),
+                    int32("error_nodes"),
+                ]);
+                changelog_schema(fields)
+            })
+            .clone()
+    }
+
+    fn to_batch(updates: &[Update<Self>]) -> anyhow::Result<RecordBatch> {
+        Columns::new(updates)?
+            .path(|r| &r.path)
+            .text(|r| r.lang.name())
+            .content_id(|r| &r.content_id)
+            .int64_from_u64("bytes", |r| r.stats.bytes)?
+            .int32("lines", |r| r.stats.lines)?
+            .int32("tokens", |r| r.stats.tokens)?
+            .int32("units", |r| r.stats.units)?
+            .int32("error_nodes", |r| r.stats.error_nodes)?
+            .finish(Self::schema())
+    }
+}
+
+impl TableRow for UnitRow {
+    const TABLE: &'static str = "units";
+
+    fn schema() -> SchemaRef {
+        static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+        SCHEMA
+            .get_or_init(|| {
+                let mut fields = vec![int64("unit_key"), Field::new("parent_unit_key", DataType::Int64, true)];
+                fields.extend(path_fields());
+                fields.extend([
+                    text("lang"),
+                    text("content_id"),
+                    text("kind"),
+                    text("name"),
+                    int32("ordinal"),
+                    int32("start_line"),
+                    int32("end_line"),
+                    int32("tokens"),
+                    int32("nodes"),
+                    int32("lines"),
+                    int32("cyclomatic"),
+                    int32("max_nesting"),
+                    int64("exact_hash"),
+                    int64("struct_hash"),
+                    Field::new("vector", vector_type(), false),
+                ]);
+                changelog_schema(fields)
+            })
+            .clone()
+    }
+
+    fn to_batch(updates: &[Update<Self>]) -> anyhow::Result<RecordBatch> {
+        Columns::new(updates)?
+            .int64(|r| r.unit_key)
+            .optional_int64(|r| r.parent_unit_key)
+            .path(|r| &r.path)
+            .text(|r| r.lang.name())
+            .content_id(|r| &r.content_id)
+            .text(|r| r.unit.id.kind.name())
+            .text(|r| r.unit.id.name.as_str())
+            .int32("ordinal", |r| r.unit.id.ordinal)?
+            .int32("start_line", |r| r.unit.start_line)?
+            .int32("end_line", |r| r.unit.end_line)?
+            .int32("tokens", |r| r.unit.metrics.tokens)?
+            .int32("nodes", |r| r.unit.metrics.nodes)?
+            .int32("lines", |r| r.unit.metrics.lines)?
+            .int32("cyclomatic", |r| r.unit.metrics.cyclomatic)?
+            .int32("max_nesting", |r| r.unit.metrics.max_nesting)?
+            .int64(|r| r.unit.exact_hash as i64)
+            .int64(|r| r.unit.struct_hash as i64)
+            .vector(|r| &r.unit.vector)?
+            .finish(Self::schema())
+    }
+}
+
+impl TableRow for CloneMemberRow {
+    const TABLE: &'static str = "clone_groups";
+
+    fn schema() -> SchemaRef {
+        static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+        SCHEMA
+            .get_or_init(|| {
+                let mut fields = vec![int64("group_id"), int64("unit_key")];
+                fields.extend(path_fields());
+                fields.extend([
+                    text("lang"),
+                    text("kind"),
+                    text("name"),
+                    int32("start_line"),
+                    int32("end_line"),
+                    int32("tokens"),
+                    int64("exact_hash"),
+                ]);
+                changelog_schema(fields)
+            })
+            .clone()
+    }
+
+    fn to_batch(updates: &[Update<Self>]) -> anyhow::Result<RecordBatch> {
+        Columns::new(updates)?
+            .int64(|r| r.group_id)
+            .int64(|r| r.unit_key)
+            .path(|r| &r.path)
+            .text(|r| r.lang.name())
+            .text(|r| r.kind.as_str())
+            .text(|r| r.name.as_str())
+            .int32("start_line", |r| r.start_line)?
+            .int32("end_line", |r| r.end_line)?
+            .int32("tokens", |r| r.tokens)?
+            .int64(|r| r.exact_hash)
+            .finish(Self::schema())
+    }
+}
+
+impl TableRow for ErrorRow {
+    const TABLE: &'static str = "errors";
+
+    fn schema() -> SchemaRef {
+        static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+        SCHEMA
+            .get_or_init(|| {
+                let mut fields = path_fields();
+                fields.extend([text("reason"), text("detail"), Field::new("content_id", DataType::Utf8, true)]);
+                changelog_schema(fields)
+            })
+            .clone()
+    }
+
+    fn to_batch(updates: &[Update<Self>]) -> anyhow::Result<RecordBatch> {
+        Columns::new(updates)?
+            .path(|r| &r.path)
+            .text(|r| r.reason.name())
+            .text(|r| r.detail.as_str())
+            .optional_text(|r| r.content_id.map(|id| id.to_hex()))
+            .finish(Self::schema())
+    }
+}
+
+/// `time` and `diff`, then `columns`.
+fn changelog_schema(columns: Vec<Field>) -> SchemaRef {
+    let mut fields = vec![int64("time"), int64("diff")];
+    fields.extend(columns);
+    Arc::new(Schema::new(fields))
+}
+
+/// A non-null Int64 column.
+fn int64(name: &str) -> Field {
+    Field::new(name, DataType::Int64, false)
+}
+
+/// A non-null Int32 column.
+fn int32(name: &str) -> Field {
+    Field::new(name, DataType::Int32, false)
+}
+
+/// A non-null Utf8 column.
+fn text(name: &str) -> Field {
+    Field::new(name, DataType::Utf8, false)
+}
+
+/// `path` (lossy UTF-8) and `path_raw` (exact bytes, NULL when `path` is exact).
+fn path_fields() -> Vec<Field> {
+    vec![text("path"), Field::new("path_raw", DataType::Binary, true)]
+}
+
+/// The element field of `vector`.
+fn vector_item() -> FieldRef {
+    Arc::new(Field::new("item", DataType::Int8, false))
+}
+
+/// FixedSizeList<Int8, 128>.
+fn vector_type() -> DataType {
+    DataType::FixedSizeList(vector_item(), VECTOR_DIMS as i32)
+}
+
+/// The columns of a batch under construction, filled left to right from the updates' rows.
+struct Columns<'a, R> {
+    updates: &'a [Update<R>],
+    arrays: Vec<ArrayRef>,
+}
+
+impl<'a, R> Columns<'a, R> {
+    /// Starts a batch with its `time` and `diff` columns.
+    fn new(updates: &'a [Update<R>]) -> anyhow::Result<Self> {
+        let times = updates
+            .iter()
+            .map(|u| i64::try_from(u.time).with_context(|| format!("time {} exceeds Int64", u.time)))
+            .collect::<anyhow::Result<Vec<i64>>>()?;
+        let diffs: Vec<i64> = updates.iter().map(|u| u.diff).collect();
+        Ok(Columns { updates, arrays: vec![Arc::new(Int64Array::from(times)), Arc::new(Int64Array::from(diffs))] })
+    }
+
+    /// Appends one column.
+    fn push(mut self, array: ArrayRef) -> Self {
+        self.arrays.push(array);
+        self
+    }
+
+    /// Appends an Int64 column.
+    fn int64(self, value: impl Fn(&R) -> i64) -> Self {
+        let array = Int64Array::from_iter_values(self.updates.iter().map(|u| value(&u.row)));
+        self.push(Arc::new(array))
+    }
+
+    /// Appends a nullable Int64 column.
+    fn optional_int64(self, value: impl Fn(&R) -> Option<i64>) -> Self {
+        let array: Int64Array = self.updates.iter().map(|u| value(&u.row)).collect();
+        self.push(Arc::new(array))
+    }
+
+    /// Appends an Int64 column of unsigned values; a value beyond Int64 is an error.
+    fn int64_from_u64(self, name: &str, value: impl Fn(&R) -> u64) -> anyhow::Result<Self> {
+        let values = self
+            .updates
+            .iter()
+            .map(|u| {
+                let v = value(&u.row);
+                i64::try_from(v).with_context(|| format!("column {name}: {v} exceeds Int64"))
+            })
+            .collect::<anyhow::Result<Vec<i64>>>()?;
+        Ok(self.push(Arc::new(Int64Array::from(values))))
+    }
+
+    /// Appends an Int32 column of unsigned values; a value beyond Int32 is an error.
+    fn int32(self, name: &str, value: impl Fn(&R) -> u32) -> anyhow::Result<Self> {
+        let values = self
+            .updates
+            .iter()
+            .map(|u| {
+                let v = value(&u.row);
+                i32::try_from(v).with_context(|| format!("column {name}: {v} exceeds Int32"))
+            })
+            .collect::<anyhow::Result<Vec<i32>>>()?;
+        Ok(self.push(Arc::new(Int32Array::from(values))))
+    }
+
+    /// Appends a Utf8 column.
+    fn text(self, value: impl Fn(&R) -> &str) -> Self {
+        let array = StringArray::from_iter_values(self.updates.iter().map(|u| value(&u.row)));
+        self.push(Arc::new(array))
+    }
+
+    /// Appends a Utf8 column of content ids in lower-case hexadecimal.
+    fn content_id(self, value: impl Fn(&R) -> &ContentId) -> Self {
+        let array = StringArray::from_iter_values(self.updates.iter().map(|u| value(&u.row).to_hex()));
+        self.push(Arc::new(array))
+    }
+
+    /// Appends a nullable Utf8 column.
+    fn optional_text<S: AsRef<str>>(self, value: impl Fn(&R) -> Option<S>) -> Self {
+        let array: StringArray = self.updates.iter().map(|u| value(&u.row)).collect();
+        self.push(Arc::new(array))
+    }
+
+    /// Appends `path` (lossy UTF-8) and `path_raw` (the bytes where the path is not UTF-8).
+    fn path(self, value: impl Fn(&R) -> &[u8]) -> Self {
+        let lossy = StringArray::from_iter_values(self.updates.iter().map(|u| String::from_utf8_lossy(value(&u.row))));
+        let raw: BinaryArray = self
+            .updates
+            .iter()
+            .map(|u| {
+                let bytes = value(&u.row);
+                std::str::from_utf8(bytes).is_err().then_some(bytes)
+            })
+            .collect();
+        self.push(Arc::new(lossy)).push(Arc::new(raw))
+    }
+
+    /// Appends a FixedSizeList<Int8, 128> column; a vector of another length is an error.
+    fn vector(self, value: impl Fn(&R) -> &[i8]) -> anyhow::Result<Self> {
+        let mut flat = Vec::with_capacity(self.updates.len() * VECTOR_DIMS);
+        for u in self.updates {
+            let v = value(&u.row);
+            if v.len() != VECTOR_DIMS {
+                bail!("column vector: a vector has {} dimensions, {VECTOR_DIMS} expected", v.len());
+            }
+            flat.extend_from_slice(v);
+        }
+        let array =
+            FixedSizeListArray::try_new(vector_item(), VECTOR_DIMS as i32, Arc::new(Int8Array::from(flat)), None)
+                .context("building the vector column")?;
+        Ok(self.push(Arc::new(array)))
+    }
+
+    /// The record batch of `schema` made of the appended columns.
+    fn finish(self, schema: SchemaRef) -> anyhow::Result<RecordBatch> {
+        RecordBatch::try_new(schema, self.arrays).context("assembling a record batch")
+    }
+}
