@@ -1,0 +1,99 @@
+//! The closing summary of a job: one line of totals, and with `--verbose` the skipped paths.
+
+use crate::stats::RunStats;
+use cpt_connectors::walk::SkipReason;
+use cpt_operators::model::ErrorReason;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+/// Totals of a finished job.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Summary {
+    /// Files analysed.
+    pub files: i64,
+    /// Units extracted.
+    pub units: i64,
+    /// Exact clone groups.
+    pub clone_groups: i64,
+    /// Lines of analysed files.
+    pub lines: i64,
+    /// Lines covered by clone-group members.
+    pub duplicated_lines: i64,
+    /// Error rows by reason.
+    pub errors: BTreeMap<ErrorReason, i64>,
+    /// Skipped paths by reason.
+    pub skipped: BTreeMap<SkipReason, Vec<Vec<u8>>>,
+    /// Contents parsed (the rest came from the memo).
+    pub parsed: u64,
+    /// Wall time.
+    pub wall: Duration,
+}
+
+impl Summary {
+    /// Reads the totals of a finished job.
+    pub fn from_stats(stats: &RunStats, parsed: u64, wall: Duration) -> Summary {
+        Summary {
+            files: RunStats::get(&stats.files),
+            units: RunStats::get(&stats.units),
+            clone_groups: RunStats::get(&stats.clone_groups),
+            lines: RunStats::get(&stats.lines),
+            duplicated_lines: RunStats::get(&stats.duplicated_lines),
+            errors: stats.errors_by_reason(),
+            skipped: stats.skipped_by_reason(),
+            parsed,
+            wall,
+        }
+    }
+
+    /// Share of lines covered by clone-group members, in percent.
+    pub fn duplicated_percent(&self) -> f64 {
+        if self.lines <= 0 {
+            0.0
+        } else {
+            100.0 * self.duplicated_lines as f64 / self.lines as f64
+        }
+    }
+
+    /// The skipped paths, one line each, by reason.
+    pub fn skipped_listing(&self) -> String {
+        let mut listing = String::new();
+        for (reason, paths) in &self.skipped {
+            for path in paths {
+                listing.push_str(&format!("skipped ({}): {}\n", reason.name(), String::from_utf8_lossy(path)));
+            }
+        }
+        listing
+    }
+}
+
+fn counts<K>(map: impl Iterator<Item = (K, usize)>, name: impl Fn(&K) -> &'static str) -> String {
+    let parts: Vec<String> = map.filter(|(_, n)| *n > 0).map(|(k, n)| format!("{n} {}", name(&k))).collect();
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let errors: i64 = self.errors.values().sum();
+        let error_list = counts(self.errors.iter().map(|(r, n)| (*r, *n as usize)), |r| r.name());
+        let skipped = counts(self.skipped.iter().map(|(r, p)| (*r, p.len())), |r| r.name());
+        let seconds = self.wall.as_secs_f64();
+        write!(
+            f,
+            "{} files, {} units, {} clone groups, {:.1}% duplicated lines, {} errors ({}), skipped: {}, {:.2} s, {:.0} files/s",
+            self.files,
+            self.units,
+            self.clone_groups,
+            self.duplicated_percent(),
+            errors,
+            error_list,
+            skipped,
+            seconds,
+            self.files as f64 / seconds.max(1e-9),
+        )
+    }
+}
