@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Install the peer tools of the scan benchmark under scripts/.peers/ (git-ignored), idempotently.
+#
+#   scripts/peers-install.sh            # all: ast-grep, jscpd 5 and 4 (npm), tokei (cargo)
+#   scripts/peers-install.sh npm        # only the npm ones (seconds)
+#   scripts/peers-install.sh tokei      # only tokei (compiles: 3-5 min on 2 cores)
+#
+# Needs node/npm and a Rust toolchain (cargo). Versions are pinned below; a tool already installed
+# at its pinned version is left alone.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+PEERS="${CPT_PEERS_DIR:-$HERE/.peers}"
+
+AST_GREP_VERSION=0.51.1
+JSCPD5_VERSION=5.3.3
+JSCPD4_VERSION=4.3.0
+TOKEI_VERSION=15.0.0
+
+log() { echo "peers-install: $*" >&2; }
+
+# npm_pkg PREFIX PACKAGE VERSION: install PACKAGE@VERSION (exact) into its own prefix.
+npm_pkg() {
+  local prefix="$PEERS/npm/$1" pkg="$2" ver="$3"
+  local installed="$prefix/node_modules/$pkg/package.json"
+  if [[ -f "$installed" ]] && [[ "$(node -p "require('$installed').version" 2>/dev/null)" == "$ver" ]]; then
+    log "$pkg@$ver already installed in $prefix"
+    return 0
+  fi
+  mkdir -p "$prefix"
+  [[ -f "$prefix/package.json" ]] || echo '{"private": true}' > "$prefix/package.json"
+  log "installing $pkg@$ver into $prefix"
+  local tries=0
+  until (cd "$prefix" && npm install --no-audit --no-fund --no-save --loglevel=error -E "$pkg@$ver"); do
+    tries=$((tries + 1))
+    if (( tries >= 3 )); then log "npm install $pkg@$ver failed"; return 1; fi
+    log "retrying npm install ($tries)"; sleep $((tries * 5))
+  done
+}
+
+install_npm() {
+  command -v npm >/dev/null || { log "npm not found: install node/npm first"; return 1; }
+  npm_pkg ast-grep-$AST_GREP_VERSION @ast-grep/cli "$AST_GREP_VERSION"
+  npm_pkg jscpd-$JSCPD5_VERSION jscpd "$JSCPD5_VERSION"
+  npm_pkg jscpd-$JSCPD4_VERSION jscpd "$JSCPD4_VERSION"
+}
+
+install_tokei() {
+  local root="$PEERS/cargo"
+  if [[ -x "$root/bin/tokei" ]] && "$root/bin/tokei" --version 2>/dev/null | grep -q " $TOKEI_VERSION"; then
+    log "tokei $TOKEI_VERSION already installed in $root"
+    return 0
+  fi
+  command -v cargo >/dev/null || { log "cargo not found: install a Rust toolchain first"; return 1; }
+  log "compiling tokei $TOKEI_VERSION into $root (takes a few minutes)"
+  # A target dir of its own, so that the project's target/ is left alone.
+  CARGO_TARGET_DIR="$PEERS/cargo-build" cargo install tokei --version "$TOKEI_VERSION" --locked --root "$root"
+  rm -rf "$PEERS/cargo-build"
+}
+
+what="${1:-all}"
+case "$what" in
+  all) install_npm; install_tokei ;;
+  npm) install_npm ;;
+  tokei) install_tokei ;;
+  *) echo "usage: $0 [all|npm|tokei]" >&2; exit 2 ;;
+esac
+
+# Where each binary lives (sourced by bench-scan.sh through `peers-install.sh paths`).
