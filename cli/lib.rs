@@ -135,6 +135,7 @@ impl ScanArgs {
                 ..AnalysisConfig::default()
             },
             progress: !self.quiet,
+            verbose: self.verbose,
         }
     }
 }

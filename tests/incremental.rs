@@ -12,6 +12,7 @@ use cpt_dataflow::failure::JobFailure;
 use cpt_dataflow::graph::GraphContext;
 use cpt_dataflow::job::run_graph;
 use cpt_dataflow::memo::ContentMemo;
+use cpt_dataflow::sink::EpochPolicy;
 use cpt_dataflow::stats::RunStats;
 use cpt_operators::model::{AnalysisConfig, ContentId, ContentKey, Lang};
 use proptest::prelude::*;
@@ -19,6 +20,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 const TABLES: [&str; 4] = ["files", "units", "clone_groups", "errors"];
 const SLOTS: usize = 12;
@@ -129,8 +131,9 @@ fn check(steps: Vec<Vec<Edit>>) {
         grammar_versions: Vec::new(),
     };
     let ctx = GraphContext {
-        memo: Arc::new(ContentMemo::new(Arc::new(TreeSource::new(&live)), AnalysisConfig::default())),
+        memo: Arc::new(ContentMemo::new(Arc::new(TreeSource::new(&live, 1 << 20)), AnalysisConfig::default())),
         out: OutputDir::open(&out, info, OpenMode::Fresh { overwrite: false }).unwrap(),
+        epochs: EpochPolicy { max_times: 1, max_wait: Duration::ZERO },
         min_tokens: 50,
         stats: Arc::new(RunStats::default()),
         failure: Arc::new(JobFailure::default()),

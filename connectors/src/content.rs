@@ -20,21 +20,20 @@ pub trait ContentSource: Send + Sync {
 #[derive(Clone, Debug)]
 pub struct TreeSource {
     root: PathBuf,
+    max_file_size: u64,
 }
 
 impl TreeSource {
-    /// A source reading paths relative to `root`.
-    pub fn new(root: &Path) -> Self {
-        TreeSource { root: root.to_path_buf() }
+    /// A source reading paths relative to `root`, refusing files over `max_file_size` bytes.
+    pub fn new(root: &Path, max_file_size: u64) -> Self {
+        TreeSource { root: root.to_path_buf(), max_file_size }
     }
 }
 
 impl ContentSource for TreeSource {
     fn read(&self, path: &[u8], id: ContentId) -> Result<Vec<u8>, InputError> {
         let full = self.root.join(std::ffi::OsStr::from_bytes(path));
-        let file = open_regular(&full)?;
-        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let bytes = read_to_end(file, size)?;
+        let bytes = read_capped(open_regular(&full)?, self.max_file_size)?;
         if ContentId::of_bytes(&bytes) != id {
             return Err(InputError {
                 reason: ErrorReason::ChangedDuringScan,
@@ -63,10 +62,22 @@ pub fn open_regular(path: &Path) -> Result<File, InputError> {
     Ok(file)
 }
 
-/// Reads a whole file, sized by its metadata.
-pub fn read_to_end(mut file: File, size_hint: u64) -> Result<Vec<u8>, InputError> {
-    let mut bytes = Vec::with_capacity(size_hint as usize);
-    file.read_to_end(&mut bytes).map_err(read_error)?;
+/// Reads a whole file of at most `limit` bytes; a larger one is `TooLarge`, whatever its
+/// metadata said when the walk saw it.
+pub fn read_capped(file: File, limit: u64) -> Result<Vec<u8>, InputError> {
+    let size = file.metadata().map_err(read_error)?.len();
+    let too_large = |size: u64| InputError {
+        reason: ErrorReason::TooLarge,
+        detail: format!("{size} bytes, over the limit of {limit} (--max-file-size)"),
+    };
+    if size > limit {
+        return Err(too_large(size));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(read_error)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(bytes.len() as u64));
+    }
     Ok(bytes)
 }
 

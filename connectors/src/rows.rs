@@ -5,6 +5,7 @@
 
 use cpt_operators::model::{ContentId, ErrorReason, FileStats, Lang, LocalUnitId, UnitFingerprint};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// A file path as raw bytes (paths need not be UTF-8); written as a lossy UTF-8 string plus the
 /// raw bytes where the lossy string would lose information.
@@ -36,8 +37,8 @@ pub struct UnitRow {
     pub lang: Lang,
     /// Git blob id of that file's bytes.
     pub content_id: ContentId,
-    /// Extent, identity, metrics and fingerprints.
-    pub unit: UnitFingerprint,
+    /// Extent, identity, metrics and fingerprints (shared with the parse results, not copied).
+    pub unit: Arc<UnitFingerprint>,
 }
 
 /// A row of `clone_groups`: one member of one exact clone group (units sharing `struct_hash`).

@@ -10,7 +10,7 @@
 //! Every worker of a job walks the same tree and keeps the entries whose path hashes to it, so
 //! the reading and hashing of files is spread over workers without any coordination.
 
-use crate::content::{open_regular, read_to_end};
+use crate::content::{open_regular, read_capped};
 use crate::rows::{ErrorRow, PathBytes};
 use cpt_operators::model::{ContentId, ContentKey, ErrorReason, Lang};
 use std::collections::BTreeSet;
@@ -48,6 +48,8 @@ impl Default for ScanPolicy {
 pub enum SkipReason {
     /// A vendored or build-output folder (`node_modules/`, …), skipped whole.
     VendorDir,
+    /// A hidden file or folder (name starting with a dot; `.git` is not even counted).
+    Hidden,
     /// Not in a language cpt parses.
     NotSource,
     /// In a language left out by `--lang`.
@@ -61,6 +63,7 @@ impl SkipReason {
     pub fn name(self) -> &'static str {
         match self {
             SkipReason::VendorDir => "vendor_dir",
+            SkipReason::Hidden => "hidden",
             SkipReason::NotSource => "not_source",
             SkipReason::LanguageFilter => "language_filter",
             SkipReason::Symlink => "symlink",
@@ -97,14 +100,14 @@ pub struct TreeWalk {
     root_canonical: PathBuf,
     policy: ScanPolicy,
     walk: ignore::Walk,
-    pruned: Arc<Mutex<Vec<PathBuf>>>,
+    pruned: Arc<Mutex<Vec<(SkipReason, PathBuf)>>>,
     share: (u64, u64),
     pending: Vec<WalkItem>,
 }
 
 impl TreeWalk {
     /// Starts walking `root`; this walker yields the entries whose path hash modulo `peers`
-    /// is `index` (vendored folders are reported by index 0 only).
+    /// is `index`.
     pub fn new(root: &Path, policy: ScanPolicy, index: usize, peers: usize) -> io::Result<TreeWalk> {
         let root_canonical = fs::canonicalize(root)?;
         if !root_canonical.is_dir() {
@@ -112,23 +115,35 @@ impl TreeWalk {
         }
         let pruned = Arc::new(Mutex::new(Vec::new()));
         let mut builder = ignore::WalkBuilder::new(root);
-        builder.follow_links(false).require_git(false).hidden(true).parents(true).sort_by_file_name(|a, b| a.cmp(b));
+        // Only ignore files inside the root count: no global or repository-wide excludes and no
+        // ignore files above the root, so that a tree scans the same on every machine.
+        builder
+            .follow_links(false)
+            .require_git(false)
+            .hidden(false)
+            .parents(false)
+            .git_global(false)
+            .git_exclude(false)
+            .sort_by_file_name(|a, b| a.cmp(b));
         let prune_vendor = policy.skip_vendor_dirs;
         let record = Arc::clone(&pruned);
         builder.filter_entry(move |entry| {
-            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-            if !is_dir || entry.depth() == 0 {
+            if entry.depth() == 0 {
                 return true;
             }
             let name = entry.file_name().as_bytes();
-            if name == b".git" {
-                return false;
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            let reason = if name.first() == Some(&b'.') {
+                (name != b".git").then_some(SkipReason::Hidden)
+            } else if is_dir && prune_vendor && VENDOR_DIRS.iter().any(|v| v.as_bytes() == name) {
+                Some(SkipReason::VendorDir)
+            } else {
+                return true;
+            };
+            if let Some(reason) = reason {
+                record.lock().expect("pruned list").push((reason, entry.path().to_path_buf()));
             }
-            let vendored = prune_vendor && VENDOR_DIRS.iter().any(|v| v.as_bytes() == name);
-            if vendored {
-                record.lock().expect("pruned list").push(entry.path().to_path_buf());
-            }
-            !vendored
+            false
         });
         Ok(TreeWalk {
             root: root.to_path_buf(),
@@ -150,11 +165,11 @@ impl TreeWalk {
     }
 
     fn drain_pruned(&mut self) {
-        let pruned: Vec<PathBuf> = std::mem::take(&mut *self.pruned.lock().expect("pruned list"));
-        if self.share.0 == 0 {
-            for dir in pruned {
-                let path = self.relative(&dir);
-                self.pending.push(WalkItem::Skipped { path, reason: SkipReason::VendorDir });
+        let pruned = std::mem::take(&mut *self.pruned.lock().expect("pruned list"));
+        for (reason, full) in pruned {
+            let path = self.relative(&full);
+            if self.is_mine(&path) {
+                self.pending.push(WalkItem::Skipped { path, reason });
             }
         }
     }
@@ -194,12 +209,7 @@ impl TreeWalk {
             Ok(file) => file,
             Err(e) => return error(path, e.reason, e.detail, None),
         };
-        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        if size > self.policy.max_file_size {
-            let detail = format!("{size} bytes, over the limit of {} (--max-file-size)", self.policy.max_file_size);
-            return error(path, ErrorReason::TooLarge, detail, None);
-        }
-        match read_to_end(file, size) {
+        match read_capped(file, self.policy.max_file_size) {
             Ok(bytes) => WalkItem::File {
                 path,
                 key: ContentKey { id: ContentId::of_bytes(&bytes), lang },
@@ -228,6 +238,15 @@ impl TreeWalk {
                 error(path, ErrorReason::BrokenSymlink, format!("target {target:?} does not resolve: {e}"), None)
             }
         }
+    }
+
+    fn walk_error(&self, err: ignore::Error) -> Option<WalkItem> {
+        let path = walk_error_path(&err).map(|p| self.relative(p)).unwrap_or_default();
+        if !self.is_mine(&path) {
+            return None;
+        }
+        let reason = if is_loop(&err) { ErrorReason::SymlinkLoop } else { ErrorReason::Unreadable };
+        Some(error(path, reason, err.to_string(), None))
     }
 }
 
@@ -261,17 +280,6 @@ impl Iterator for TreeWalk {
                 }
             }
         }
-    }
-}
-
-impl TreeWalk {
-    fn walk_error(&self, err: ignore::Error) -> Option<WalkItem> {
-        let path = walk_error_path(&err).map(|p| self.relative(p)).unwrap_or_default();
-        if !self.is_mine(&path) {
-            return None;
-        }
-        let reason = if is_loop(&err) { ErrorReason::SymlinkLoop } else { ErrorReason::Unreadable };
-        Some(error(path, reason, err.to_string(), None))
     }
 }
 

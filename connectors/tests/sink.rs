@@ -56,7 +56,7 @@ fn unit_row(path: &[u8], parent: Option<i64>, exact_hash: u64) -> UnitRow {
         path: path.to_vec(),
         lang: Lang::Python,
         content_id: ContentId::of_bytes(b"def run():\n    pass\n"),
-        unit: UnitFingerprint {
+        unit: std::sync::Arc::new(UnitFingerprint {
             id: LocalUnitId { kind: UnitKind::Method, name: "Outer.run".to_string(), ordinal: 1 },
             parent: None,
             start_line: 10,
@@ -65,7 +65,7 @@ fn unit_row(path: &[u8], parent: Option<i64>, exact_hash: u64) -> UnitRow {
             exact_hash,
             struct_hash: 1 << 63,
             vector: vector(3),
-        },
+        }),
     }
 }
 
@@ -632,11 +632,11 @@ fn bad_rows_are_errors_not_panics() {
     let out = out_dir(&tmp);
     let dir = OutputDir::open(&out, info("c1"), FRESH).unwrap();
     let mut short = unit_row(b"a.py", None, 1);
-    short.unit.vector.truncate(5);
+    std::sync::Arc::make_mut(&mut short.unit).vector.truncate(5);
     let message = format!("{:#}", dir.write_part(0, &[at(short, 0, 1)]).unwrap_err());
     assert!(message.contains("5 dimensions"), "{message}");
     let mut huge = unit_row(b"a.py", None, 1);
-    huge.unit.metrics.tokens = u32::MAX;
+    std::sync::Arc::make_mut(&mut huge.unit).metrics.tokens = u32::MAX;
     let message = format!("{:#}", dir.write_part(0, &[at(huge, 0, 1)]).unwrap_err());
     assert!(message.contains("tokens"), "{message}");
     let far = at(file_row(b"a.rs", b"x"), u64::MAX, 1);

@@ -98,7 +98,7 @@ fn a_file_deleted_during_the_walk_is_reported_as_vanished() {
 fn the_content_source_detects_vanished_and_changed_files() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "a.py", "x = 1\n");
-    let source = TreeSource::new(dir.path());
+    let source = TreeSource::new(dir.path(), 1 << 20);
     let id = ContentId::of_bytes(b"x = 1\n");
     assert_eq!(source.read(b"a.py", id).unwrap(), b"x = 1\n");
     write(dir.path(), "a.py", "x = 2\n");

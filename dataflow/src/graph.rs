@@ -1,18 +1,18 @@
 //! The one dataflow graph of cpt (ARCHITECTURE §1): file events and source errors in; `files`,
-//! `units`, `clone_groups` and `errors` changelogs out, through the parse stage, a join of events
-//! with parse facts, and the exact-clone computation.
+//! `units`, `clone_groups` and `errors` changelogs out, through the parse stage, joins of the
+//! events with the parse facts (re-keyed by path and unit), and the exact-clone computation.
 
 use crate::clones::{duplicated_lines, exact_clone_groups};
+use crate::facts::Fact;
 use crate::failure::JobFailure;
 use crate::memo::ContentMemo;
-use crate::parse::{parse_contents, Fact};
-use crate::sink::{commit_parts, write_table};
+use crate::parse::parse_contents;
+use crate::sink::{commit_parts, write_table, EpochPolicy, SinkContext};
 use crate::stats::RunStats;
-use cpt_connectors::rows::{unit_key, ErrorRow, FileRow, PathBytes, UnitRow};
+use cpt_connectors::rows::{unit_key, CloneMemberRow, ErrorRow, FileRow, PathBytes, UnitRow};
 use cpt_connectors::sink::OutputDir;
 use cpt_operators::model::ContentKey;
 use differential_dataflow::input::{Input, InputSession};
-use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use timely::dataflow::operators::{Concatenate, Probe};
 use timely::dataflow::ProbeHandle;
@@ -25,6 +25,8 @@ pub struct GraphContext {
     pub memo: Arc<ContentMemo>,
     /// Where the tables go.
     pub out: OutputDir,
+    /// How times are grouped into epochs of part files.
+    pub epochs: EpochPolicy,
     /// Minimum tokens of a unit for exact clone groups.
     pub min_tokens: u32,
     /// Running totals.
@@ -41,14 +43,6 @@ pub struct GraphInputs {
     pub errors: InputSession<u64, ErrorRow, i64>,
 }
 
-/// A row of one of the per-path outputs of the join of events with facts.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Debug)]
-enum PathRow {
-    File(FileRow),
-    Unit(UnitRow),
-    Error(ErrorRow),
-}
-
 /// Builds the graph in `worker` and returns its inputs, with a probe that passes a time once
 /// every table's part files for earlier times are written.
 pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, ProbeHandle<u64>) {
@@ -58,22 +52,35 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, ProbeHand
         let (events_in, events) = scope.new_collection::<(ContentKey, PathBytes), i64>();
         let (errors_in, source_errors) = scope.new_collection::<ErrorRow, i64>();
 
-        let (events, facts) = parse_contents(events, Arc::clone(&ctx.memo));
-        let rows = events.arrange_by_key().join_core(facts, |key, path, fact| Some(path_row(key, path, fact)));
-        let files = rows.clone().flat_map(|row| match row {
-            PathRow::File(file) => Some(file),
+        let parsed = parse_contents(events, Arc::clone(&ctx.memo));
+        let events = parsed.events.arrange_by_key();
+        let files = events.clone().join_core(parsed.facts.clone(), |key, path, fact| match fact {
+            Fact::File(stats) => {
+                Some(FileRow { path: path.clone(), lang: key.lang, content_id: key.id, stats: *stats })
+            }
             _ => None,
         });
-        let units = rows.clone().flat_map(|row| match row {
-            PathRow::Unit(unit) => Some(unit),
+        let units = events.clone().join_core(parsed.facts.clone(), |key, path, fact| match fact {
+            Fact::Unit(unit) => Some(UnitRow {
+                unit_key: unit_key(path, &unit.id),
+                parent_unit_key: unit.parent.as_ref().map(|parent| unit_key(path, parent)),
+                path: path.clone(),
+                lang: key.lang,
+                content_id: key.id,
+                unit: Arc::clone(unit),
+            }),
             _ => None,
         });
-        let errors = rows
-            .flat_map(|row| match row {
-                PathRow::Error(error) => Some(error),
-                _ => None,
-            })
-            .concat(source_errors);
+        let content_errors = events.join_core(parsed.facts, |key, path, fact| match fact {
+            Fact::Error(error) => Some(ErrorRow {
+                path: path.clone(),
+                reason: error.reason,
+                detail: error.detail.clone(),
+                content_id: Some(key.id),
+            }),
+            _ => None,
+        });
+        let errors = content_errors.concat(parsed.unread).concat(source_errors);
         let members = exact_clone_groups(units.clone(), ctx.min_tokens);
 
         let stats = Arc::clone(&ctx.stats);
@@ -84,7 +91,7 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, ProbeHand
         let stats = Arc::clone(&ctx.stats);
         let units = units.inspect(move |(_, _, diff)| RunStats::add(&stats.units, *diff));
         let stats = Arc::clone(&ctx.stats);
-        let errors = errors.inspect(move |(error, _, diff)| stats.error(error.reason, *diff));
+        let errors = errors.inspect(move |(error, _, diff)| stats.error(error, *diff));
         let stats = Arc::clone(&ctx.stats);
         members
             .clone()
@@ -95,37 +102,24 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, ProbeHand
         duplicated_lines(members.clone())
             .inspect(move |((_, lines), _, diff)| RunStats::add(&stats.duplicated_lines, *lines as i64 * diff));
 
-        let (out, failure) = (&ctx.out, &ctx.failure);
+        let sink = || SinkContext {
+            worker: index,
+            out: ctx.out.clone(),
+            epochs: ctx.epochs,
+            failure: Arc::clone(&ctx.failure),
+        };
         let parts = scope.concatenate([
-            write_table(files, index, out.clone(), Arc::clone(failure)),
-            write_table(units, index, out.clone(), Arc::clone(failure)),
-            write_table(members, index, out.clone(), Arc::clone(failure)),
-            write_table(errors, index, out.clone(), Arc::clone(failure)),
+            write_table(files, sink(), |row: &FileRow| path_hash(&row.path)),
+            write_table(units, sink(), |row: &UnitRow| row.unit_key as u64),
+            write_table(members, sink(), |row: &CloneMemberRow| row.unit_key as u64),
+            write_table(errors, sink(), |row: &ErrorRow| path_hash(&row.path)),
         ]);
         let probe = ProbeHandle::new();
-        commit_parts(parts.probe_with(&probe), out.clone(), Arc::clone(failure));
+        commit_parts(parts.probe_with(&probe), index, ctx.out.clone(), Arc::clone(&ctx.failure));
         (GraphInputs { events: events_in, errors: errors_in }, probe)
     })
 }
 
-fn path_row(key: &ContentKey, path: &PathBytes, fact: &Fact) -> PathRow {
-    match fact {
-        Fact::File(stats) => {
-            PathRow::File(FileRow { path: path.clone(), lang: key.lang, content_id: key.id, stats: *stats })
-        }
-        Fact::Unit(unit) => PathRow::Unit(UnitRow {
-            unit_key: unit_key(path, &unit.id),
-            parent_unit_key: unit.parent.as_ref().map(|parent| unit_key(path, parent)),
-            path: path.clone(),
-            lang: key.lang,
-            content_id: key.id,
-            unit: unit.clone(),
-        }),
-        Fact::Error(error) => PathRow::Error(ErrorRow {
-            path: path.clone(),
-            reason: error.reason,
-            detail: error.detail.clone(),
-            content_id: Some(key.id),
-        }),
-    }
+fn path_hash(path: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(path)
 }

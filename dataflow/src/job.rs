@@ -32,11 +32,6 @@ impl Driver<'_> {
         self.worker.peers()
     }
 
-    /// The time updates are fed at now.
-    pub fn time(&self) -> u64 {
-        *self.inputs.events.time()
-    }
-
     /// A path holds (`diff` = 1) or no longer holds (−1) a content, at the current time.
     pub fn file(&mut self, key: ContentKey, path: PathBytes, diff: i64) {
         self.inputs.events.update((key, path), diff);

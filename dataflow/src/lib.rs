@@ -7,6 +7,7 @@
 //! are monomorphised, stays small.
 
 pub mod clones;
+pub mod facts;
 pub mod failure;
 pub mod graph;
 pub mod job;

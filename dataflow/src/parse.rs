@@ -1,17 +1,20 @@
 //! The parse stage: file events are exchanged by content key, each distinct content is analysed
-//! once (through the [`ContentMemo`]), and the results are arranged by content key as facts.
+//! once (through the [`ContentMemo`]), and the facts are arranged by content key.
 //!
-//! Parsing happens eagerly as events stream in (so that it overlaps the walk), on the worker that
-//! owns the content key; the arrangement of facts is then built from the memo. A retraction, or
-//! a second path with the same bytes, finds its content in the memo and never parses again.
+//! Parsing happens eagerly as events stream in, so that it overlaps the walk, on the worker that
+//! owns the content key. An event whose file cannot be read there (it vanished or changed since
+//! the walk) becomes an error row for its path and goes no further; a later retraction of that
+//! event retracts the error row. The arrangement of facts is then built from the memo: a
+//! retraction, or a second path with the same bytes, finds its content there and never parses.
 
+use crate::facts::{Fact, ParsedFacts};
 use crate::memo::ContentMemo;
-use cpt_connectors::rows::PathBytes;
-use cpt_operators::model::{ContentKey, FileStats, InputError, ParsedContent, UnitFingerprint};
+use cpt_connectors::rows::{ErrorRow, PathBytes};
+use cpt_operators::model::ContentKey;
 use differential_dataflow::operators::arrange::{Arranged, TraceAgent};
 use differential_dataflow::trace::implementations::ValSpine;
 use differential_dataflow::{AsCollection, Hashable, VecCollection};
-use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::sync::Arc;
 use timely::dataflow::channels::pact::Exchange;
 use timely::dataflow::operators::generic::Operator;
@@ -19,51 +22,79 @@ use timely::dataflow::operators::generic::Operator;
 /// File events: a path holds a content (in a language) from a time on, with a signed diff.
 pub type Events<'s> = VecCollection<'s, u64, (ContentKey, PathBytes), i64>;
 
-/// Parse results, arranged by content key.
+/// Parse facts, arranged by content key.
 pub type Facts<'s> = Arranged<'s, TraceAgent<ValSpine<ContentKey, Fact, u64, i64>>>;
 
-/// One thing learnt about a content.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Debug)]
-pub enum Fact {
-    /// Figures for the whole file (absent when the content was rejected).
-    File(FileStats),
-    /// One unit with its fingerprints.
-    Unit(UnitFingerprint),
-    /// One problem.
-    Error(InputError),
+/// What the parse stage makes of the events.
+pub struct Parsed<'s> {
+    /// The events whose content was read, partitioned by content key.
+    pub events: Events<'s>,
+    /// Facts by content key.
+    pub facts: Facts<'s>,
+    /// Events whose file could not be read, as error rows.
+    pub unread: VecCollection<'s, u64, ErrorRow, i64>,
 }
 
-/// Parses every content the events mention (once each) and returns the events, now partitioned
-/// by content key, together with the arrangement of facts by content key.
-pub fn parse_contents<'s>(events: Events<'s>, memo: Arc<ContentMemo>) -> (Events<'s>, Facts<'s>) {
+type Outcome = Result<(ContentKey, PathBytes), ErrorRow>;
+
+/// Parses every content the events mention, once each.
+pub fn parse_contents<'s>(events: Events<'s>, memo: Arc<ContentMemo>) -> Parsed<'s> {
     let eager = Arc::clone(&memo);
     let by_content = Exchange::new(|update: &((ContentKey, PathBytes), u64, i64)| (update.0).0.hashed());
-    let parsed = events
+    let outcomes = events
         .inner
         .unary(by_content, "Parse", move |_capability, _info| {
+            let mut unread: HashMap<(ContentKey, PathBytes), (ErrorRow, i64)> = HashMap::new();
             move |input, output| {
                 input.for_each(|capability, data| {
-                    for ((key, path), _time, diff) in data.iter() {
-                        if *diff > 0 {
-                            eager.get_or_parse(key, path);
-                        }
+                    let mut session = output.session(&capability);
+                    for ((key, path), time, diff) in data.drain(..) {
+                        let outcome: Outcome = match unread.get_mut(&(key, path.clone())) {
+                            Some((row, count)) => {
+                                *count += diff;
+                                let row = row.clone();
+                                if *count == 0 {
+                                    unread.remove(&(key, path));
+                                }
+                                Err(row)
+                            }
+                            None if diff < 0 => Ok((key, path)),
+                            None => match eager.facts(&key, &path) {
+                                Ok(_) => Ok((key, path)),
+                                Err(error) => {
+                                    let row = ErrorRow {
+                                        path: path.clone(),
+                                        reason: error.reason,
+                                        detail: error.detail,
+                                        content_id: Some(key.id),
+                                    };
+                                    unread.insert((key, path), (row.clone(), diff));
+                                    Err(row)
+                                }
+                            },
+                        };
+                        session.give((outcome, time, diff));
                     }
-                    output.session(&capability).give_container(data);
                 });
             }
         })
         .as_collection();
-    let facts = parsed
+    let events = outcomes.clone().flat_map(|outcome: Outcome| outcome.ok());
+    let unread = outcomes.flat_map(|outcome: Outcome| outcome.err());
+    let facts = events
         .clone()
         .reduce(|_key, paths, output: &mut Vec<(PathBytes, i64)>| output.push((paths[0].0.clone(), 1)))
-        .flat_map(move |(key, path)| facts_of(key, &memo.get_or_parse(&key, &path)))
+        .flat_map(move |(key, path)| facts_of(key, memo.facts(&key, &path)))
         .arrange_by_key();
-    (parsed, facts)
+    Parsed { events, facts, unread }
 }
 
-fn facts_of(key: ContentKey, parsed: &ParsedContent) -> Vec<(ContentKey, Fact)> {
-    let file = parsed.file.iter().map(|stats| Fact::File(*stats));
-    let units = parsed.units.iter().cloned().map(Fact::Unit);
-    let errors = parsed.errors.iter().cloned().map(Fact::Error);
-    file.chain(units).chain(errors).map(|fact| (key, fact)).collect()
+fn facts_of(
+    key: ContentKey,
+    facts: Result<Arc<ParsedFacts>, cpt_operators::model::InputError>,
+) -> Vec<(ContentKey, Fact)> {
+    match facts {
+        Ok(facts) => facts.iter().map(|fact| (key, fact.clone())).collect(),
+        Err(error) => vec![(key, Fact::Error(error))],
+    }
 }

@@ -6,6 +6,7 @@ use crate::graph::GraphContext;
 use crate::job::run_graph;
 use crate::memo::ContentMemo;
 use crate::progress::Progress;
+use crate::sink::EpochPolicy;
 use crate::stats::RunStats;
 use crate::summary::Summary;
 use anyhow::{bail, Context};
@@ -38,6 +39,8 @@ pub struct ScanJob {
     pub analysis: AnalysisConfig,
     /// Draw a progress bar on a terminal.
     pub progress: bool,
+    /// Keep skipped paths for the summary's listing.
+    pub verbose: bool,
 }
 
 /// The settings that change results, hashed into the manifest.
@@ -84,12 +87,16 @@ pub fn run_scan(job: ScanJob) -> anyhow::Result<Summary> {
             .collect(),
     };
     let out = OutputDir::open(&job.out, info, OpenMode::Fresh { overwrite: job.overwrite })?;
-    let source = Arc::new(TreeSource::new(&root));
+    let source = Arc::new(TreeSource::new(&root, job.policy.max_file_size));
     let memo = Arc::new(ContentMemo::new(source, job.analysis.clone()));
     let stats = Arc::new(RunStats::default());
+    if job.verbose {
+        stats.keep_paths();
+    }
     let ctx = GraphContext {
         memo: Arc::clone(&memo),
         out,
+        epochs: EpochPolicy::default(),
         min_tokens: job.min_tokens,
         stats: Arc::clone(&stats),
         failure: Arc::new(JobFailure::default()),

@@ -1,11 +1,15 @@
 //! Running totals of a job, fed by the walk and by taps on the output collections, from which the
 //! progress bar and the closing summary line are drawn.
 
+use cpt_connectors::rows::ErrorRow;
 use cpt_connectors::walk::SkipReason;
 use cpt_operators::model::ErrorReason;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
+
+/// Skipped entries by reason: how many, and (with `--verbose`) their paths.
+pub type SkippedByReason = BTreeMap<SkipReason, (u64, Vec<Vec<u8>>)>;
 
 /// Totals shared by the workers of one process.
 #[derive(Default, Debug)]
@@ -25,7 +29,9 @@ pub struct RunStats {
     /// Net lines covered by clone-group members.
     pub duplicated_lines: AtomicI64,
     errors: Mutex<BTreeMap<ErrorReason, i64>>,
-    skipped: Mutex<BTreeMap<SkipReason, Vec<Vec<u8>>>>,
+    skipped: Mutex<SkippedByReason>,
+    rejected: Mutex<Vec<(ErrorReason, Vec<u8>)>>,
+    keep_paths: AtomicBool,
 }
 
 impl RunStats {
@@ -34,14 +40,28 @@ impl RunStats {
         counter.fetch_add(diff, Ordering::Relaxed);
     }
 
-    /// Counts an error row.
-    pub fn error(&self, reason: ErrorReason, diff: i64) {
-        *self.errors.lock().expect("stats").entry(reason).or_default() += diff;
+    /// Keeps skipped and policy-rejected paths for `--verbose` (otherwise only counts).
+    pub fn keep_paths(&self) {
+        self.keep_paths.store(true, Ordering::Relaxed);
     }
 
-    /// Records a skipped path.
+    /// Counts an error row; a file rejected by policy (too large, generated, minified) is also
+    /// kept for the listing of passed-over files.
+    pub fn error(&self, row: &ErrorRow, diff: i64) {
+        *self.errors.lock().expect("stats").entry(row.reason).or_default() += diff;
+        if diff > 0 && self.keep_paths.load(Ordering::Relaxed) && row.reason.is_policy() {
+            self.rejected.lock().expect("stats").push((row.reason, row.path.clone()));
+        }
+    }
+
+    /// Counts a skipped path (and keeps it, with `--verbose`).
     pub fn skipped(&self, reason: SkipReason, path: Vec<u8>) {
-        self.skipped.lock().expect("stats").entry(reason).or_default().push(path);
+        let mut skipped = self.skipped.lock().expect("stats");
+        let entry = skipped.entry(reason).or_default();
+        entry.0 += 1;
+        if self.keep_paths.load(Ordering::Relaxed) {
+            entry.1.push(path);
+        }
     }
 
     /// Net error rows by reason (reasons with none left out).
@@ -49,11 +69,18 @@ impl RunStats {
         self.errors.lock().expect("stats").iter().filter(|(_, n)| **n != 0).map(|(r, n)| (*r, *n)).collect()
     }
 
-    /// Skipped paths by reason, each list sorted.
-    pub fn skipped_by_reason(&self) -> BTreeMap<SkipReason, Vec<Vec<u8>>> {
+    /// Skipped entries by reason: how many, and the kept paths, sorted.
+    pub fn skipped_by_reason(&self) -> SkippedByReason {
         let mut skipped = self.skipped.lock().expect("stats").clone();
-        skipped.values_mut().for_each(|paths| paths.sort());
+        skipped.values_mut().for_each(|(_, paths)| paths.sort());
         skipped
+    }
+
+    /// Kept paths of files rejected by policy, sorted.
+    pub fn rejected(&self) -> Vec<(ErrorReason, Vec<u8>)> {
+        let mut rejected = self.rejected.lock().expect("stats").clone();
+        rejected.sort();
+        rejected
     }
 
     /// Reads a counter.

@@ -1,7 +1,6 @@
 //! The closing summary of a job: one line of totals, and with `--verbose` the skipped paths.
 
-use crate::stats::RunStats;
-use cpt_connectors::walk::SkipReason;
+use crate::stats::{RunStats, SkippedByReason};
 use cpt_operators::model::ErrorReason;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -22,8 +21,10 @@ pub struct Summary {
     pub duplicated_lines: i64,
     /// Error rows by reason.
     pub errors: BTreeMap<ErrorReason, i64>,
-    /// Skipped paths by reason.
-    pub skipped: BTreeMap<SkipReason, Vec<Vec<u8>>>,
+    /// Skipped entries by reason: count and (with `--verbose`) paths.
+    pub skipped: SkippedByReason,
+    /// Files rejected by policy (too large, generated, minified), kept with `--verbose`.
+    pub rejected: Vec<(ErrorReason, Vec<u8>)>,
     /// Contents parsed (the rest came from the memo).
     pub parsed: u64,
     /// Wall time.
@@ -41,6 +42,7 @@ impl Summary {
             duplicated_lines: RunStats::get(&stats.duplicated_lines),
             errors: stats.errors_by_reason(),
             skipped: stats.skipped_by_reason(),
+            rejected: stats.rejected(),
             parsed,
             wall,
         }
@@ -55,20 +57,22 @@ impl Summary {
         }
     }
 
-    /// The skipped paths, one line each, by reason.
+    /// The skipped and policy-rejected paths, one line each, by reason.
     pub fn skipped_listing(&self) -> String {
-        let mut listing = String::new();
-        for (reason, paths) in &self.skipped {
-            for path in paths {
-                listing.push_str(&format!("skipped ({}): {}\n", reason.name(), String::from_utf8_lossy(path)));
-            }
-        }
-        listing
+        let skipped = self.skipped.iter().flat_map(|(reason, (_, paths))| paths.iter().map(|p| (reason.name(), p)));
+        let rejected = self.rejected.iter().map(|(reason, path)| (reason.name(), path));
+        skipped
+            .chain(rejected)
+            .map(|(reason, path)| format!("skipped ({reason}): {}\n", String::from_utf8_lossy(path)))
+            .collect()
     }
 }
 
-fn counts<K>(map: impl Iterator<Item = (K, usize)>, name: impl Fn(&K) -> &'static str) -> String {
-    let parts: Vec<String> = map.filter(|(_, n)| *n > 0).map(|(k, n)| format!("{n} {}", name(&k))).collect();
+fn counts<K, N: fmt::Display + PartialOrd + Default>(
+    map: impl Iterator<Item = (K, N)>,
+    name: impl Fn(&K) -> &'static str,
+) -> String {
+    let parts: Vec<String> = map.filter(|(_, n)| *n > N::default()).map(|(k, n)| format!("{n} {}", name(&k))).collect();
     if parts.is_empty() {
         "none".into()
     } else {
@@ -79,8 +83,8 @@ fn counts<K>(map: impl Iterator<Item = (K, usize)>, name: impl Fn(&K) -> &'stati
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let errors: i64 = self.errors.values().sum();
-        let error_list = counts(self.errors.iter().map(|(r, n)| (*r, *n as usize)), |r| r.name());
-        let skipped = counts(self.skipped.iter().map(|(r, p)| (*r, p.len())), |r| r.name());
+        let error_list = counts(self.errors.iter().map(|(r, n)| (*r, *n)), |r| r.name());
+        let skipped = counts(self.skipped.iter().map(|(r, (n, _))| (*r, *n)), |r| r.name());
         let seconds = self.wall.as_secs_f64();
         write!(
             f,

@@ -310,9 +310,9 @@ impl ErrorReason {
         }
     }
 
-    /// True when the file was still analysed (in part) despite the error.
-    pub fn is_partial(self) -> bool {
-        matches!(self, ErrorReason::SyntaxError)
+    /// True for files passed over by policy rather than broken: too large, generated, minified.
+    pub fn is_policy(self) -> bool {
+        matches!(self, ErrorReason::TooLarge | ErrorReason::Generated | ErrorReason::Minified)
     }
 }
 

@@ -91,7 +91,7 @@ pub(super) fn write_part_file(
     next_seq: &AtomicU64,
     spec: &PartSpec<'_>,
     schema: SchemaRef,
-    batch: Option<&RecordBatch>,
+    batches: &mut dyn Iterator<Item = anyhow::Result<RecordBatch>>,
 ) -> anyhow::Result<PartFile> {
     let table_dir = root.join(spec.table);
     fs::create_dir_all(&table_dir).with_context(|| format!("creating table folder {}", table_dir.display()))?;
@@ -105,7 +105,7 @@ pub(super) fn write_part_file(
     };
     let staged = root.join(STAGING).join(format!("{}-w{}-{seq}.parquet", spec.table, spec.worker));
     let rows =
-        write_parquet(&staged, schema, batch).with_context(|| format!("writing part file {}", staged.display()))?;
+        write_parquet(&staged, schema, batches).with_context(|| format!("writing part file {}", staged.display()))?;
     fs::rename(&staged, &target).with_context(|| format!("moving {} to {}", staged.display(), target.display()))?;
     sync_dir(&table_dir)?;
     Ok(PartFile {
@@ -118,17 +118,28 @@ pub(super) fn write_part_file(
     })
 }
 
-/// Writes one Parquet file at `path` and fsyncs it; returns the number of rows. A failed write
+/// Rows per Parquet row group: bounds the encoder's buffers while a part file is written.
+const ROWS_PER_ROW_GROUP: usize = 65_536;
+
+/// Writes one Parquet file at `path` from batches built one at a time, and fsyncs it; returns the number of rows. A failed write
 /// leaves no file behind.
-fn write_parquet(path: &Path, schema: SchemaRef, batch: Option<&RecordBatch>) -> anyhow::Result<u64> {
+fn write_parquet(
+    path: &Path,
+    schema: SchemaRef,
+    batches: &mut dyn Iterator<Item = anyhow::Result<RecordBatch>>,
+) -> anyhow::Result<u64> {
     let result = (|| {
-        let props = WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default())).build();
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .set_max_row_group_row_count(Some(ROWS_PER_ROW_GROUP))
+            .build();
         let file = File::create(path)?;
         let mut writer = ArrowWriter::try_new(file, schema, Some(props))?;
         let mut rows = 0u64;
-        if let Some(batch) = batch {
-            writer.write(batch)?;
-            rows = batch.num_rows() as u64;
+        for batch in batches {
+            let batch = batch?;
+            writer.write(&batch)?;
+            rows += batch.num_rows() as u64;
         }
         let file = writer.into_inner()?;
         file.sync_all()?;

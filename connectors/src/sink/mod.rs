@@ -19,6 +19,10 @@ mod tables;
 pub use manifest::{read_manifest, Manifest, PartEntry, SourceRecord, MANIFEST_FILE};
 pub use tables::table_names;
 
+/// Rows converted to Arrow and handed to the Parquet writer at a time: bounds the memory a large
+/// part file needs while it is written.
+const ROWS_PER_BATCH: usize = 8_192;
+
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -145,9 +149,11 @@ impl OutputDir {
         else {
             return Ok(None);
         };
-        let batch = R::to_batch(updates).with_context(|| format!("building a record batch of table {}", R::TABLE))?;
+        let mut batches = updates
+            .chunks(ROWS_PER_BATCH)
+            .map(|chunk| R::to_batch(chunk).with_context(|| format!("building a record batch of table {}", R::TABLE)));
         let spec = files::PartSpec { table: R::TABLE, worker, min_time, max_time };
-        let part = files::write_part_file(&self.inner.root, &self.inner.next_seq, &spec, R::schema(), Some(&batch))?;
+        let part = files::write_part_file(&self.inner.root, &self.inner.next_seq, &spec, R::schema(), &mut batches)?;
         Ok(Some(part))
     }
 
@@ -187,7 +193,13 @@ impl OutputDir {
             if next.tables.get(table).is_none_or(|parts| parts.is_empty()) {
                 let spec = files::PartSpec { table, worker: 0, min_time: durable_time, max_time: durable_time };
                 let schema = tables::schema_of(table)?;
-                let part = files::write_part_file(&self.inner.root, &self.inner.next_seq, &spec, schema, None)?;
+                let part = files::write_part_file(
+                    &self.inner.root,
+                    &self.inner.next_seq,
+                    &spec,
+                    schema,
+                    &mut std::iter::empty(),
+                )?;
                 next.add_part(part);
             }
         }
