@@ -25,7 +25,7 @@ for arg in "$@"; do
 done
 
 # Which tools were asked for (to install/build only what is needed).
-tools="cpt,cpt-warm,tokei,ast-grep,jscpd5,jscpd4"
+tools="cpt,tokei,ast-grep,jscpd5,jscpd4"
 corpus="bench"
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
@@ -49,7 +49,7 @@ fi
 
 # 3. cpt itself.
 CPT_BIN="${CPT_BIN:-$REPO/target/release/cpt}"
-if (wants cpt || wants cpt-warm) && [[ ! -x "$CPT_BIN" ]] && [[ "${BENCH_NO_BUILD:-0}" != 1 ]]; then
+if wants cpt && [[ ! -x "$CPT_BIN" ]] && [[ "${BENCH_NO_BUILD:-0}" != 1 ]]; then
   echo "bench-scan: building cpt (cargo build --release --bin cpt)" >&2
   cargo build --release --locked --bin cpt
 fi

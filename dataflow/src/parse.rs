@@ -49,7 +49,9 @@ pub fn parse_contents<'s>(events: Events<'s>, memo: Arc<ContentMemo>) -> Parsed<
                 input.for_each(|capability, data| {
                     let mut session = output.session(&capability);
                     for ((key, path), time, diff) in data.drain(..) {
-                        let outcome: Outcome = match unread.get_mut(&(key, path.clone())) {
+                        let earlier_unread =
+                            if unread.is_empty() { None } else { unread.get_mut(&(key, path.clone())) };
+                        let outcome: Outcome = match earlier_unread {
                             Some((row, count)) => {
                                 *count += diff;
                                 let row = row.clone();

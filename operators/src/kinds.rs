@@ -101,7 +101,6 @@ fn classify(table: &'static LanguageTable, name: &str, named: bool, id: u16) -> 
 
 /// The compiled table of `lang`.
 pub(crate) fn compiled(lang: Lang) -> &'static Compiled {
-    static TABLES: [OnceLock<Compiled>; Lang::ALL.len()] = [const { OnceLock::new() }; 9];
-    let index = Lang::ALL.iter().position(|&l| l == lang).unwrap_or(0);
-    TABLES[index].get_or_init(|| Compiled::build(lang))
+    static TABLES: [OnceLock<Compiled>; Lang::ALL.len()] = [const { OnceLock::new() }; Lang::ALL.len()];
+    TABLES[lang as usize].get_or_init(|| Compiled::build(lang))
 }

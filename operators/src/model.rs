@@ -352,3 +352,15 @@ impl Default for AnalysisConfig {
         AnalysisConfig { max_mean_line_length: 300, skip_generated: true, max_nodes: 5_000_000 }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Lang;
+
+    #[test]
+    fn languages_are_listed_in_declaration_order() {
+        for (index, lang) in Lang::ALL.iter().enumerate() {
+            assert_eq!(*lang as usize, index, "{lang:?}");
+        }
+    }
+}

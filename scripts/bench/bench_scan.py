@@ -17,9 +17,8 @@ first. Steps:
     with the raw runs as JSON, to the results files.
 
 The tools:
-  cpt       target/release/cpt scan TREE --out OUT --overwrite -w W   (cold: $CPT_CACHE_DIR emptied
-            before each run)
-  cpt-warm  the same with the content cache kept from a previous run
+  cpt       target/release/cpt scan TREE --out OUT --overwrite -w W   (every run cold: cpt keeps
+            no content cache between runs yet)
   tokei     tokei TREE                                        (line counting only: a floor)
   ast-grep  ast-grep scan with ONE rule per language, kind = that grammar's function-definition node,
             over that language's files only (given explicitly); times summed over languages
@@ -51,7 +50,7 @@ PEERS = Path(os.environ.get("CPT_PEERS_DIR", HERE.parent / ".peers"))
 sys.path.insert(0, str(REPO / "datasets"))
 import fetch  # noqa: E402  (datasets/fetch.py: the language map and the corpus builder)
 
-ALL_TOOLS = ["cpt", "cpt-warm", "tokei", "ast-grep", "jscpd5", "jscpd4"]
+ALL_TOOLS = ["cpt", "tokei", "ast-grep", "jscpd5", "jscpd4"]
 VENDOR_DIRS = {"node_modules", "vendor", "third_party", "target"}
 MAX_FILE_BYTES = 1 << 20
 
@@ -219,13 +218,11 @@ def tool_version(cmd: list[str]) -> str:
 
 
 class Cpt(Tool):
-    name, label = "cpt", "cpt scan (cold cache)"
-    warm = False
+    name, label = "cpt", "cpt scan"
 
     def __init__(self, ctx):
         super().__init__(ctx)
         self.bin = Path(ctx.args.cpt)
-        self.cache = ctx.work / ("cpt-cache-warm" if self.warm else "cpt-cache")
         self.out = ctx.work / "out" / self.name
 
     def available(self):
@@ -238,19 +235,8 @@ class Cpt(Tool):
         return ([str(self.bin), "scan", str(self.ctx.tree), "--out", str(self.out), "--overwrite",
                  "-w", str(self.ctx.args.workers)] + shlex.split(self.ctx.args.cpt_args))
 
-    def env(self):
-        return {"CPT_CACHE_DIR": str(self.cache)}
-
-    def prepare(self):
-        if self.warm:
-            shutil.rmtree(self.cache, ignore_errors=True)
-            r = measure(self.ctx, self.cmd(), f"{self.name}-prime", env=self.env())
-            say(f"  primed the cpt content cache ({r['wall_s']:.2f} s)")
-
     def run_once(self, i):
-        if not self.warm:
-            shutil.rmtree(self.cache, ignore_errors=True)
-        return measure(self.ctx, self.cmd(), f"{self.name}-{i}", env=self.env())
+        return measure(self.ctx, self.cmd(), f"{self.name}-{i}")
 
     def check_counts(self):
         text = Path(self.runs[0]["stderr"]).read_text(errors="replace")
@@ -265,11 +251,6 @@ class Cpt(Tool):
 
     def summary(self):
         return self.count_note
-
-
-class CptWarm(Cpt):
-    name, label = "cpt-warm", "cpt scan (warm cache)"
-    warm = True
 
 
 class Tokei(Tool):
@@ -461,7 +442,7 @@ class Jscpd4(Jscpd):
     version_pin = "4.3.0"
 
 
-TOOL_CLASSES = {"cpt": Cpt, "cpt-warm": CptWarm, "tokei": Tokei, "ast-grep": AstGrep,
+TOOL_CLASSES = {"cpt": Cpt, "tokei": Tokei, "ast-grep": AstGrep,
                 "jscpd5": Jscpd, "jscpd4": Jscpd4}
 
 
