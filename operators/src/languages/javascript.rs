@@ -4,7 +4,7 @@ use super::{Kinds, LanguageTable, UnitRule};
 use crate::model::UnitKind;
 
 /// Expressions that make a declaration or assignment a closure unit.
-const CLOSURES: Kinds = &["arrow_function", "function_expression", "generator_function"];
+pub(super) const CLOSURES: Kinds = &["arrow_function", "function_expression", "generator_function"];
 
 /// Units common to JavaScript and TypeScript.
 pub(super) const UNITS: &[UnitRule] = &[
@@ -18,7 +18,7 @@ pub(super) const UNITS: &[UnitRule] = &[
 ];
 
 /// Decision points common to JavaScript and TypeScript.
-pub(super) const DECISIONS: Kinds = &[
+const DECISIONS: Kinds = &[
     "if_statement",
     "for_statement",
     "for_in_statement",
@@ -30,10 +30,10 @@ pub(super) const DECISIONS: Kinds = &[
 ];
 
 /// Short-circuit operators of JavaScript and TypeScript.
-pub(super) const LOGICAL: Kinds = &["&&", "||", "??"];
+const LOGICAL: Kinds = &["&&", "||", "??"];
 
 /// Nesting control structures common to JavaScript and TypeScript.
-pub(super) const NESTING: Kinds = &[
+const NESTING: Kinds = &[
     "if_statement",
     "for_statement",
     "for_in_statement",
@@ -44,15 +44,18 @@ pub(super) const NESTING: Kinds = &[
 ];
 
 /// JavaScript's units, decision points and nesting levels.
-pub(super) static TABLE: LanguageTable = LanguageTable {
-    units: &[UNITS, &[UnitRule::closure("field_definition", "property", "value", CLOSURES)]],
-    decisions: &[DECISIONS],
-    guarded_decisions: &[],
-    logical_operators: LOGICAL,
-    logical_parents: &["binary_expression"],
-    nesting: &[NESTING],
-    else_wrappers: &["else_clause"],
-};
+pub(super) static TABLE: LanguageTable =
+    with_units(&[UNITS, &[UnitRule::closure("field_definition", "property", "value", CLOSURES)]]);
 
-/// The closure expressions, for the TypeScript table.
-pub(super) const CLOSURE_KINDS: Kinds = CLOSURES;
+/// A table of the JavaScript family: these units, JavaScript's decision points and nesting.
+pub(super) const fn with_units(units: &'static [&'static [UnitRule]]) -> LanguageTable {
+    LanguageTable {
+        units,
+        decisions: &[DECISIONS],
+        guarded_decisions: &[],
+        logical_operators: LOGICAL,
+        logical_parents: &["binary_expression"],
+        nesting: &[NESTING],
+        else_wrappers: &["else_clause"],
+    }
+}
