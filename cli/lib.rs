@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 /// Code Periodic Table: an incremental map of the code patterns and clones in a codebase.
 #[derive(Parser, Debug)]
-#[command(name = "cpt", version, about, propagate_version = true)]
+#[command(name = "cpt", version, about, propagate_version = true, after_help = TOP_EXAMPLES)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -25,6 +25,10 @@ pub enum Command {
     #[command(after_help = SCAN_EXAMPLES)]
     Scan(ScanArgs),
 }
+
+const TOP_EXAMPLES: &str = "Examples:
+  cpt scan .                  scan this folder into ./cpt-out (Parquet tables)
+  cpt scan --help             every option of scan, with more examples";
 
 const SCAN_EXAMPLES: &str = "Examples:
   cpt scan .                                  scan this folder into ./cpt-out
