@@ -265,3 +265,23 @@ fn a_missing_repository_or_branch_is_a_usage_error() {
     assert_eq!(branch.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&branch.stderr).contains("no-such-branch"));
 }
+
+#[test]
+fn a_history_longer_than_the_commits_in_flight_equals_scans() {
+    let source = corpus("small").join("crates/cxx-1.0.130");
+    let work = tempfile::tempdir().unwrap();
+    let repo = work.path().join("repo");
+    fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    let files: Vec<PathBuf> = files_under(&source).into_iter().collect();
+    let commits = cpt_dataflow::replay::COMMITS_IN_FLIGHT + 40;
+    for n in 0..commits {
+        // One file per commit, cycling through the package, so later commits modify and re-add.
+        let file = &files[n % files.len()];
+        let target = repo.join(format!("slot{}", n % 7)).join(file.file_name().unwrap());
+        fs::create_dir_all(target.parent().unwrap()).unwrap();
+        fs::copy(source.join(file), target).unwrap();
+        commit_all(&repo, &format!("commit {n}"));
+    }
+    check_history(&repo, work.path());
+}
