@@ -2,8 +2,12 @@
 //! Usage errors exit with status 2 and say what to write instead; failures of a run exit 1.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use cpt_connectors::git::HistoryRefused;
+use cpt_connectors::sink::OutputRefused;
 use cpt_connectors::walk::ScanPolicy;
+use cpt_dataflow::replay::{run_replay, ReplayJob};
 use cpt_dataflow::scan::{run_scan, ScanJob};
+use cpt_dataflow::summary::Summary;
 use cpt_operators::model::{AnalysisConfig, Lang};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -24,11 +28,25 @@ pub enum Command {
     /// Scan a working tree and write Parquet tables (files, units, clone_groups, errors).
     #[command(after_help = SCAN_EXAMPLES)]
     Scan(ScanArgs),
+    /// Replay the first-parent history of a git branch, oldest first (commit i at time i), and write
+    /// changelog tables (files, units, clone_groups, errors, commits).
+    #[command(after_help = REPLAY_EXAMPLES)]
+    Replay(ReplayArgs),
 }
 
 const TOP_EXAMPLES: &str = "Examples:
   cpt scan .                  scan this folder into ./cpt-out (Parquet tables)
+  cpt replay .                replay this repository's history into ./cpt-out (changelogs by commit)
   cpt scan --help             every option of scan, with more examples";
+
+const REPLAY_EXAMPLES: &str = "Examples:
+  cpt replay .                                replay HEAD's history into ./cpt-out
+  cpt replay ~/src/app --branch main --out /tmp/app-history -w 4
+  cpt replay . --lang rust --overwrite -q
+
+The state at commit t is the sum of diff over rows with time <= t, e.g. files per commit:
+  duckdb -c \"SELECT c.time, c.sha, sum(f.diff) AS files FROM 'cpt-out/commits/*.parquet' c
+              JOIN 'cpt-out/files/*.parquet' f ON f.time <= c.time GROUP BY ALL ORDER BY c.time\"";
 
 const SCAN_EXAMPLES: &str = "Examples:
   cpt scan .                                  scan this folder into ./cpt-out
@@ -54,6 +72,33 @@ pub enum SkipRule {
 pub struct ScanArgs {
     /// The folder to scan.
     pub path: PathBuf,
+    /// What every job takes.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// List skipped paths after the summary.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// Options of `cpt replay`.
+#[derive(Args, Debug)]
+pub struct ReplayArgs {
+    /// The repository to replay (its working tree or its git folder).
+    pub repo: PathBuf,
+    /// The branch (or other reference) whose history is replayed; HEAD by default.
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// What every job takes.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// List the paths rejected by policy (too large, minified, generated) after the summary.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// Options shared by `scan` and `replay`.
+#[derive(Args, Debug)]
+pub struct RunArgs {
     /// Output folder for the Parquet tables.
     #[arg(long, default_value = "cpt-out")]
     pub out: PathBuf,
@@ -78,9 +123,6 @@ pub struct ScanArgs {
     /// Switch off a default skip (repeatable or comma-separated): vendor, minified, generated.
     #[arg(long, value_delimiter = ',')]
     pub no_skip: Vec<SkipRule>,
-    /// List skipped paths after the summary.
-    #[arg(short, long)]
-    pub verbose: bool,
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
@@ -118,27 +160,57 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     }
 }
 
+impl RunArgs {
+    fn skips(&self, rule: SkipRule) -> bool {
+        !self.no_skip.contains(&rule)
+    }
+
+    fn policy(&self) -> ScanPolicy {
+        ScanPolicy {
+            max_file_size: self.max_file_size,
+            langs: (!self.lang.is_empty()).then(|| self.lang.iter().copied().collect::<BTreeSet<_>>()),
+            skip_vendor_dirs: self.skips(SkipRule::Vendor),
+            skip_minified_names: self.skips(SkipRule::Minified),
+        }
+    }
+
+    fn analysis(&self) -> AnalysisConfig {
+        AnalysisConfig {
+            max_mean_line_length: if self.skips(SkipRule::Minified) { self.max_line_length } else { 0 },
+            skip_generated: self.skips(SkipRule::Generated),
+            ..AnalysisConfig::default()
+        }
+    }
+}
+
 impl ScanArgs {
     fn job(&self) -> ScanJob {
-        let skips = |rule| !self.no_skip.contains(&rule);
         ScanJob {
             root: self.path.clone(),
-            out: self.out.clone(),
-            overwrite: self.overwrite,
-            workers: self.workers as usize,
-            min_tokens: self.min_tokens,
-            policy: ScanPolicy {
-                max_file_size: self.max_file_size,
-                langs: (!self.lang.is_empty()).then(|| self.lang.iter().copied().collect::<BTreeSet<_>>()),
-                skip_vendor_dirs: skips(SkipRule::Vendor),
-                skip_minified_names: skips(SkipRule::Minified),
-            },
-            analysis: AnalysisConfig {
-                max_mean_line_length: if skips(SkipRule::Minified) { self.max_line_length } else { 0 },
-                skip_generated: skips(SkipRule::Generated),
-                ..AnalysisConfig::default()
-            },
-            progress: !self.quiet,
+            out: self.run.out.clone(),
+            overwrite: self.run.overwrite,
+            workers: self.run.workers as usize,
+            min_tokens: self.run.min_tokens,
+            policy: self.run.policy(),
+            analysis: self.run.analysis(),
+            progress: !self.run.quiet,
+            verbose: self.verbose,
+        }
+    }
+}
+
+impl ReplayArgs {
+    fn job(&self) -> ReplayJob {
+        ReplayJob {
+            repo: self.repo.clone(),
+            branch: self.branch.clone(),
+            out: self.run.out.clone(),
+            overwrite: self.run.overwrite,
+            workers: self.run.workers as usize,
+            min_tokens: self.run.min_tokens,
+            policy: self.run.policy(),
+            analysis: self.run.analysis(),
+            progress: !self.run.quiet,
             verbose: self.verbose,
         }
     }
@@ -148,6 +220,7 @@ impl ScanArgs {
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Scan(args) => scan(args),
+        Command::Replay(args) => replay(args),
     }
 }
 
@@ -160,16 +233,32 @@ fn scan(args: ScanArgs) -> ExitCode {
         eprintln!("error: {} is not a folder; `cpt scan` takes the folder that holds it", args.path.display());
         return ExitCode::from(2);
     }
-    match run_scan(args.job()) {
+    let verbose = args.verbose;
+    finish("scan", run_scan(args.job()), verbose, &args.run.out)
+}
+
+fn replay(args: ReplayArgs) -> ExitCode {
+    if !args.repo.exists() {
+        eprintln!("error: {} does not exist; write the repository to replay, e.g. `cpt replay .`", args.repo.display());
+        return ExitCode::from(2);
+    }
+    finish("replay", run_replay(args.job()), args.verbose, &args.run.out)
+}
+
+/// Prints a job's summary or error and returns the exit code: 2 for a refused command line.
+fn finish(command: &str, result: anyhow::Result<Summary>, verbose: bool, out: &std::path::Path) -> ExitCode {
+    match result {
         Ok(summary) => {
-            eprintln!("cpt scan: {summary}");
-            if args.verbose {
+            eprintln!("cpt {command}: {summary}");
+            if verbose {
                 eprint!("{}", summary.skipped_listing());
             }
-            eprintln!("tables written to {}", args.out.display());
+            eprintln!("tables written to {}", out.display());
             ExitCode::SUCCESS
         }
-        Err(error) if error.downcast_ref::<cpt_connectors::sink::OutputRefused>().is_some() => {
+        Err(error)
+            if error.downcast_ref::<OutputRefused>().is_some() || error.downcast_ref::<HistoryRefused>().is_some() =>
+        {
             eprintln!("error: {error:#}");
             ExitCode::from(2)
         }

@@ -66,19 +66,23 @@ pub fn open_regular(path: &Path) -> Result<File, InputError> {
 /// metadata said when the walk saw it.
 pub fn read_capped(file: File, limit: u64) -> Result<Vec<u8>, InputError> {
     let size = file.metadata().map_err(read_error)?.len();
-    let too_large = |size: u64| InputError {
-        reason: ErrorReason::TooLarge,
-        detail: format!("{size} bytes, over the limit of {limit} (--max-file-size)"),
-    };
     if size > limit {
-        return Err(too_large(size));
+        return Err(too_large(size, limit));
     }
     let mut bytes = Vec::with_capacity(size as usize);
     file.take(limit + 1).read_to_end(&mut bytes).map_err(read_error)?;
     if bytes.len() as u64 > limit {
-        return Err(too_large(bytes.len() as u64));
+        return Err(too_large(bytes.len() as u64, limit));
     }
     Ok(bytes)
+}
+
+/// The error of a content of `size` bytes over the `limit` of `--max-file-size`.
+pub fn too_large(size: u64, limit: u64) -> InputError {
+    InputError {
+        reason: ErrorReason::TooLarge,
+        detail: format!("{size} bytes, over the limit of {limit} (--max-file-size)"),
+    }
 }
 
 fn open_error(e: io::Error) -> InputError {

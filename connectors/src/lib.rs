@@ -1,7 +1,11 @@
 //! Sources and sinks of the cpt graph: the directory walker that turns a tree into file events,
-//! and the Parquet sink that writes changelog tables under a manifest (ARCHITECTURE §6).
+//! the git history reader that turns commits into blob changes (filtered like a scan by
+//! [`tree_state`], with each commit's own ignore files from [`ignores`]), and the Parquet sink that writes changelog tables under a manifest (ARCHITECTURE §6).
 
 pub mod content;
+pub mod git;
+pub mod ignores;
 pub mod rows;
 pub mod sink;
+pub mod tree_state;
 pub mod walk;

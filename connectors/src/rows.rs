@@ -81,6 +81,19 @@ pub struct ErrorRow {
     pub content_id: Option<ContentId>,
 }
 
+/// A row of `commits` (replay): the commit replayed at the row's time.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Debug)]
+pub struct CommitRow {
+    /// The commit id, 40 lower-case hexadecimal digits.
+    pub sha: String,
+    /// Author time, seconds since the epoch.
+    pub author_time: i64,
+    /// Author name.
+    pub author: String,
+    /// The subject line of the message.
+    pub subject: String,
+}
+
 /// The stable key of a unit at a path: a hash of (path, kind, qualified name, ordinal), as Int64.
 pub fn unit_key(path: &[u8], id: &LocalUnitId) -> i64 {
     let mut bytes = Vec::with_capacity(path.len() + id.name.len() + 16);

@@ -5,7 +5,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type, Int8Type};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
-use cpt_connectors::rows::{CloneMemberRow, ErrorRow, FileRow, UnitRow};
+use cpt_connectors::rows::{CloneMemberRow, CommitRow, ErrorRow, FileRow, UnitRow};
 use cpt_connectors::sink::{
     read_manifest, table_names, OpenMode, OutputDir, PartFile, RunInfo, TableRow, Update, MANIFEST_FILE,
 };
@@ -174,11 +174,22 @@ fn write_all_tables(dir: &OutputDir) -> Vec<PartFile> {
             1,
         ),
     ];
+    let commits = [at(
+        CommitRow {
+            sha: "6b17bf9d0c6a1e2f3b4c5d6e7f8091a2b3c4d5e6".to_string(),
+            author_time: 1_700_000_000,
+            author: "Zoë".to_string(),
+            subject: "Benchmarks: side-by-side cold scan".to_string(),
+        },
+        0,
+        1,
+    )];
     vec![
         dir.write_part(0, &files).unwrap().unwrap(),
         dir.write_part(1, &units).unwrap().unwrap(),
         dir.write_part(0, &clones).unwrap().unwrap(),
         dir.write_part(1, &errors).unwrap().unwrap(),
+        dir.write_part(0, &commits).unwrap().unwrap(),
     ]
 }
 
@@ -290,6 +301,11 @@ fn every_table_round_trips_with_reader_friendly_types() {
     assert_eq!(ids[0].as_ref().map(String::len), Some(40));
     assert_eq!(ids[1], None);
 
+    let commits = read_single(&out, &parts[4]);
+    assert_eq!(column_names(&commits)[2..], ["sha", "author_time", "author", "subject"]);
+    assert_eq!(i64s(&commits, "author_time"), [1_700_000_000]);
+    assert_eq!(strs(&commits, "author"), [Some("Zoë".into())]);
+
     let manifest = read_manifest(&out).unwrap();
     assert_eq!(manifest.durable_time, Some(0));
     assert!(manifest.complete);
@@ -314,8 +330,12 @@ fn schemas_start_with_time_and_diff_and_match_batches() {
     check::<UnitRow>();
     check::<CloneMemberRow>();
     check::<ErrorRow>();
-    assert_eq!(table_names(), [FileRow::TABLE, UnitRow::TABLE, CloneMemberRow::TABLE, ErrorRow::TABLE]);
-    assert_eq!(table_names(), ["files", "units", "clone_groups", "errors"]);
+    check::<CommitRow>();
+    assert_eq!(
+        table_names(),
+        [FileRow::TABLE, UnitRow::TABLE, CloneMemberRow::TABLE, ErrorRow::TABLE, CommitRow::TABLE]
+    );
+    assert_eq!(table_names(), ["files", "units", "clone_groups", "errors", "commits"]);
 }
 
 #[test]

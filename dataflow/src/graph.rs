@@ -1,5 +1,5 @@
-//! The one dataflow graph of cpt (ARCHITECTURE §1): file events and source errors in; `files`,
-//! `units`, `clone_groups` and `errors` changelogs out, through the parse stage, joins of the
+//! The one dataflow graph of cpt (ARCHITECTURE §1): file events, source errors and replayed
+//! commits in; `files`, `units`, `clone_groups`, `errors` and `commits` changelogs out, through the parse stage, joins of the
 //! events with the parse facts (re-keyed by path and unit), and the exact-clone computation.
 
 use crate::clones::{duplicated_lines, exact_clone_groups};
@@ -9,7 +9,7 @@ use crate::memo::ContentMemo;
 use crate::parse::parse_contents;
 use crate::sink::{commit_parts, write_table, EpochPolicy, SinkContext};
 use crate::stats::RunStats;
-use cpt_connectors::rows::{unit_key, CloneMemberRow, ErrorRow, FileRow, PathBytes, UnitRow};
+use cpt_connectors::rows::{unit_key, CloneMemberRow, CommitRow, ErrorRow, FileRow, PathBytes, UnitRow};
 use cpt_connectors::sink::OutputDir;
 use cpt_operators::model::ContentKey;
 use differential_dataflow::input::{Input, InputSession};
@@ -41,16 +41,27 @@ pub struct GraphInputs {
     pub events: InputSession<u64, (ContentKey, PathBytes), i64>,
     /// Inputs that never reached parsing (unreadable, FIFOs, symlink problems, …).
     pub errors: InputSession<u64, ErrorRow, i64>,
+    /// Replayed commits, one row at each commit's time.
+    pub commits: InputSession<u64, CommitRow, i64>,
 }
 
-/// Builds the graph in `worker` and returns its inputs, with a probe that passes a time once
-/// every table's part files for earlier times are written.
-pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, ProbeHandle<u64>) {
+/// Probes of one worker's copy of the graph.
+pub struct GraphProbes {
+    /// Passes a time once every table's part files for earlier times are written.
+    pub written: ProbeHandle<u64>,
+    /// Passes a time once every table's rows for earlier times are computed (they may still wait
+    /// in a sink for their epoch).
+    pub computed: ProbeHandle<u64>,
+}
+
+/// Builds the graph in `worker` and returns its inputs and probes.
+pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProbes) {
     let ctx = ctx.clone();
     let index = worker.index();
     worker.dataflow::<u64, _, _>(move |scope| {
         let (events_in, events) = scope.new_collection::<(ContentKey, PathBytes), i64>();
         let (errors_in, source_errors) = scope.new_collection::<ErrorRow, i64>();
+        let (commits_in, commits) = scope.new_collection::<CommitRow, i64>();
 
         let parsed = parse_contents(events, Arc::clone(&ctx.memo));
         let events = parsed.events.arrange_by_key();
@@ -102,6 +113,13 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, ProbeHand
         duplicated_lines(members.clone())
             .inspect(move |((_, lines), _, diff)| RunStats::add(&stats.duplicated_lines, *lines as i64 * diff));
 
+        let computed = ProbeHandle::new();
+        files.inner.clone().probe_with(&computed);
+        units.inner.clone().probe_with(&computed);
+        members.inner.clone().probe_with(&computed);
+        errors.inner.clone().probe_with(&computed);
+        commits.inner.clone().probe_with(&computed);
+
         let sink = || SinkContext {
             worker: index,
             out: ctx.out.clone(),
@@ -113,10 +131,11 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, ProbeHand
             write_table(units, sink(), |row: &UnitRow| row.unit_key as u64),
             write_table(members, sink(), |row: &CloneMemberRow| row.unit_key as u64),
             write_table(errors, sink(), |row: &ErrorRow| path_hash(&row.path)),
+            write_table(commits, sink(), |row: &CommitRow| path_hash(row.sha.as_bytes())),
         ]);
-        let probe = ProbeHandle::new();
-        commit_parts(parts.probe_with(&probe), index, ctx.out.clone(), Arc::clone(&ctx.failure));
-        (GraphInputs { events: events_in, errors: errors_in }, probe)
+        let written = ProbeHandle::new();
+        commit_parts(parts.probe_with(&written), index, ctx.out.clone(), Arc::clone(&ctx.failure));
+        (GraphInputs { events: events_in, errors: errors_in, commits: commits_in }, GraphProbes { written, computed })
     })
 }
 

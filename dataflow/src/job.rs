@@ -2,19 +2,18 @@
 //! and errors at increasing times through a [`Driver`], may wait for a time to be complete before
 //! it goes on, and the job then closes the inputs and runs the graph to completion.
 
-use crate::graph::{build, GraphContext, GraphInputs};
+use crate::graph::{build, GraphContext, GraphInputs, GraphProbes};
 use anyhow::anyhow;
-use cpt_connectors::rows::{ErrorRow, PathBytes};
+use cpt_connectors::rows::{CommitRow, ErrorRow, PathBytes};
 use cpt_operators::model::ContentKey;
 use std::sync::Arc;
-use timely::dataflow::ProbeHandle;
 use timely::worker::Worker;
 
 /// One worker's handle on the graph's inputs, given to the source that drives it.
 pub struct Driver<'w> {
     worker: &'w mut Worker,
     inputs: GraphInputs,
-    probe: ProbeHandle<u64>,
+    probes: GraphProbes,
     fed: usize,
 }
 
@@ -44,27 +43,47 @@ impl Driver<'_> {
         self.fed_one();
     }
 
+    /// The replayed commit of the current time (a row of `commits`).
+    pub fn commit(&mut self, row: CommitRow) {
+        self.inputs.commits.update(row, 1);
+        self.fed_one();
+    }
+
     fn fed_one(&mut self) {
         self.fed += 1;
         if self.fed.is_multiple_of(UPDATES_PER_STEP) {
-            self.inputs.events.flush();
-            self.inputs.errors.flush();
+            self.flush();
             self.worker.step();
         }
+    }
+
+    fn flush(&mut self) {
+        self.inputs.events.flush();
+        self.inputs.errors.flush();
+        self.inputs.commits.flush();
     }
 
     /// Moves every later update to `time` (every worker must advance alike).
     pub fn advance_to(&mut self, time: u64) {
         self.inputs.events.advance_to(time);
         self.inputs.errors.advance_to(time);
-        self.inputs.events.flush();
-        self.inputs.errors.flush();
+        self.inputs.commits.advance_to(time);
+        self.flush();
     }
 
     /// Advances to `time` and steps until every output for earlier times is written.
     pub fn complete_before(&mut self, time: u64) {
         self.advance_to(time);
-        let probe = &self.probe;
+        let probe = &self.probes.written;
+        self.worker.step_while(|| probe.less_than(&time));
+    }
+
+    /// Advances to `time` and steps until every output for earlier times is computed; the rows
+    /// may still wait in the sinks for their epoch. Bounds the work in flight without waiting
+    /// for epochs to close.
+    pub fn computed_before(&mut self, time: u64) {
+        self.advance_to(time);
+        let probe = &self.probes.computed;
         self.worker.step_while(|| probe.less_than(&time));
     }
 }
@@ -79,8 +98,8 @@ where
     let failure = Arc::clone(&ctx.failure);
     let config = timely::Config::process(workers.max(1));
     let guards = timely::execute(config, move |worker| -> Result<(), String> {
-        let (inputs, probe) = build(worker, &ctx);
-        let mut driver = Driver { worker, inputs, probe, fed: 0 };
+        let (inputs, probes) = build(worker, &ctx);
+        let mut driver = Driver { worker, inputs, probes, fed: 0 };
         let driven = drive(&mut driver);
         let Driver { worker, inputs, .. } = driver;
         drop(inputs);

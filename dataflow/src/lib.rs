@@ -2,7 +2,7 @@
 //!
 //! [`graph`] builds the graph (parse stage, join of events with parse facts, exact clone groups,
 //! sinks); [`job`] runs it on worker threads for a source that drives it; [`scan`] is the
-//! source that walks a directory tree. The per-record work lives in `cpt-operators`
+//! source that walks a directory tree, [`replay`] the one that replays a git history. The per-record work lives in `cpt-operators`
 //! and the I/O in `cpt-connectors`, so that this crate, where timely and differential generics
 //! are monomorphised, stays small.
 
@@ -14,6 +14,7 @@ pub mod job;
 pub mod memo;
 pub mod parse;
 pub mod progress;
+pub mod replay;
 pub mod scan;
 pub mod sink;
 pub mod stats;

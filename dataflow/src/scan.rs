@@ -57,16 +57,34 @@ struct ResultConfig<'a> {
 impl ScanJob {
     /// A hash of every setting that changes the output.
     pub fn config_hash(&self) -> String {
-        let config = ResultConfig {
-            analysis: &self.analysis,
-            min_tokens: self.min_tokens,
-            max_file_size: self.policy.max_file_size,
-            langs: self.policy.langs.as_ref().map(|langs| langs.iter().map(|l| l.name()).collect()),
-            skip_vendor_dirs: self.policy.skip_vendor_dirs,
-            skip_minified_names: self.policy.skip_minified_names,
-        };
-        let json = serde_json::to_vec(&config).expect("configuration serialises");
-        format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&json))
+        config_hash(&self.analysis, self.min_tokens, &self.policy)
+    }
+}
+
+/// A hash of the settings that change a job's output.
+pub(crate) fn config_hash(analysis: &AnalysisConfig, min_tokens: u32, policy: &ScanPolicy) -> String {
+    let config = ResultConfig {
+        analysis,
+        min_tokens,
+        max_file_size: policy.max_file_size,
+        langs: policy.langs.as_ref().map(|langs| langs.iter().map(|l| l.name()).collect()),
+        skip_vendor_dirs: policy.skip_vendor_dirs,
+        skip_minified_names: policy.skip_minified_names,
+    };
+    let json = serde_json::to_vec(&config).expect("configuration serialises");
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&json))
+}
+
+/// What the manifest records of a run of `kind` over `source`.
+pub(crate) fn run_info(kind: &str, source: String, config_hash: String) -> RunInfo {
+    RunInfo {
+        source_kind: kind.into(),
+        source,
+        config_hash,
+        grammar_versions: cpt_operators::languages::grammar_versions()
+            .into_iter()
+            .map(|(lang, version)| (lang.to_string(), version.to_string()))
+            .collect(),
     }
 }
 
@@ -77,15 +95,7 @@ pub fn run_scan(job: ScanJob) -> anyhow::Result<Summary> {
         bail!("{} is not a directory (cpt scan takes the folder to scan)", job.root.display());
     }
     let root = job.root.canonicalize().with_context(|| format!("resolving {}", job.root.display()))?;
-    let info = RunInfo {
-        source_kind: "scan".into(),
-        source: root.display().to_string(),
-        config_hash: job.config_hash(),
-        grammar_versions: cpt_operators::languages::grammar_versions()
-            .into_iter()
-            .map(|(lang, version)| (lang.to_string(), version.to_string()))
-            .collect(),
-    };
+    let info = run_info("scan", root.display().to_string(), job.config_hash());
     let out = OutputDir::open(&job.out, info, OpenMode::Fresh { overwrite: job.overwrite })?;
     let source = Arc::new(TreeSource::new(&root, job.policy.max_file_size));
     let memo = Arc::new(ContentMemo::new(source, job.analysis.clone()));

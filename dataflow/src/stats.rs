@@ -18,6 +18,8 @@ pub struct RunStats {
     pub files_found: AtomicU64,
     /// Bytes of those files.
     pub bytes_found: AtomicU64,
+    /// Commits fed to the graph by a replay.
+    pub commits_read: AtomicU64,
     /// Net rows of `files`.
     pub files: AtomicI64,
     /// Net rows of `units`.

@@ -9,6 +9,8 @@ use std::time::Duration;
 /// Totals of a finished job.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Summary {
+    /// Commits replayed (`None` for a scan).
+    pub commits: Option<u64>,
     /// Files analysed.
     pub files: i64,
     /// Units extracted.
@@ -35,6 +37,7 @@ impl Summary {
     /// Reads the totals of a finished job.
     pub fn from_stats(stats: &RunStats, parsed: u64, wall: Duration) -> Summary {
         Summary {
+            commits: None,
             files: RunStats::get(&stats.files),
             units: RunStats::get(&stats.units),
             clone_groups: RunStats::get(&stats.clone_groups),
@@ -86,6 +89,9 @@ impl fmt::Display for Summary {
         let error_list = counts(self.errors.iter().map(|(r, n)| (*r, *n)), |r| r.name());
         let skipped = counts(self.skipped.iter().map(|(r, (n, _))| (*r, *n)), |r| r.name());
         let seconds = self.wall.as_secs_f64();
+        if let Some(commits) = self.commits {
+            write!(f, "{commits} commits ({:.0} commits/s), ", commits as f64 / seconds.max(1e-9))?;
+        }
         write!(
             f,
             "{} files, {} units, {} clone groups, {:.1}% duplicated lines, {} errors ({}), skipped: {}, {:.2} s, {:.0} files/s",

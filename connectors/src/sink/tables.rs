@@ -12,9 +12,10 @@
 //! | `units` | unit_key, parent_unit_key (NULL for a file unit), path, path_raw, lang, content_id, kind, name, ordinal, start_line, end_line, tokens, nodes, lines, cyclomatic, max_nesting (Int32), exact_hash, struct_hash (Int64), vector |
 //! | `clone_groups` | group_id, unit_key, path, path_raw, lang, kind, name, start_line, end_line, tokens (Int32), exact_hash |
 //! | `errors` | path, path_raw, reason, detail, content_id (NULL when the content was not read) |
+//! | `commits` | sha, author_time (Int64, seconds since the epoch), author, subject (replay only) |
 
 use super::{TableRow, Update};
-use crate::rows::{CloneMemberRow, ErrorRow, FileRow, UnitRow};
+use crate::rows::{CloneMemberRow, CommitRow, ErrorRow, FileRow, UnitRow};
 use anyhow::{bail, Context};
 use arrow_array::{
     ArrayRef, BinaryArray, FixedSizeListArray, Int32Array, Int64Array, Int8Array, RecordBatch, StringArray,
@@ -25,7 +26,7 @@ use std::sync::{Arc, OnceLock};
 
 /// The tables this sink writes, by folder name.
 pub fn table_names() -> &'static [&'static str] {
-    &[FileRow::TABLE, UnitRow::TABLE, CloneMemberRow::TABLE, ErrorRow::TABLE]
+    &[FileRow::TABLE, UnitRow::TABLE, CloneMemberRow::TABLE, ErrorRow::TABLE, CommitRow::TABLE]
 }
 
 /// The schema of the table named `table`.
@@ -35,6 +36,7 @@ pub(super) fn schema_of(table: &str) -> anyhow::Result<SchemaRef> {
         UnitRow::TABLE => UnitRow::schema(),
         CloneMemberRow::TABLE => CloneMemberRow::schema(),
         ErrorRow::TABLE => ErrorRow::schema(),
+        CommitRow::TABLE => CommitRow::schema(),
         _ => bail!("no table named {table} is known to the sink"),
     })
 }
@@ -189,6 +191,26 @@ impl TableRow for ErrorRow {
             .text(|r| r.reason.name())
             .text(|r| r.detail.as_str())
             .optional_text(|r| r.content_id.map(|id| id.to_hex()))
+            .finish(Self::schema())
+    }
+}
+
+impl TableRow for CommitRow {
+    const TABLE: &'static str = "commits";
+
+    fn schema() -> SchemaRef {
+        static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+        SCHEMA
+            .get_or_init(|| changelog_schema(vec![text("sha"), int64("author_time"), text("author"), text("subject")]))
+            .clone()
+    }
+
+    fn to_batch(updates: &[Update<Self>]) -> anyhow::Result<RecordBatch> {
+        Columns::new(updates)?
+            .text(|r| r.sha.as_str())
+            .int64(|r| r.author_time)
+            .text(|r| r.author.as_str())
+            .text(|r| r.subject.as_str())
             .finish(Self::schema())
     }
 }
