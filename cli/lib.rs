@@ -7,6 +7,7 @@ use cpt_connectors::sink::OutputRefused;
 use cpt_connectors::walk::ScanPolicy;
 use cpt_dataflow::replay::{run_replay, ReplayJob};
 use cpt_dataflow::scan::{run_scan, ScanJob};
+use cpt_dataflow::settings::RunSettings;
 use cpt_dataflow::summary::Summary;
 use cpt_operators::model::{AnalysisConfig, Lang};
 use std::collections::BTreeSet;
@@ -181,38 +182,30 @@ impl RunArgs {
             ..AnalysisConfig::default()
         }
     }
+
+    fn settings(&self, verbose: bool) -> RunSettings {
+        RunSettings {
+            out: self.out.clone(),
+            overwrite: self.overwrite,
+            workers: self.workers as usize,
+            min_tokens: self.min_tokens,
+            policy: self.policy(),
+            analysis: self.analysis(),
+            progress: !self.quiet,
+            verbose,
+        }
+    }
 }
 
 impl ScanArgs {
     fn job(&self) -> ScanJob {
-        ScanJob {
-            root: self.path.clone(),
-            out: self.run.out.clone(),
-            overwrite: self.run.overwrite,
-            workers: self.run.workers as usize,
-            min_tokens: self.run.min_tokens,
-            policy: self.run.policy(),
-            analysis: self.run.analysis(),
-            progress: !self.run.quiet,
-            verbose: self.verbose,
-        }
+        ScanJob { root: self.path.clone(), settings: self.run.settings(self.verbose) }
     }
 }
 
 impl ReplayArgs {
     fn job(&self) -> ReplayJob {
-        ReplayJob {
-            repo: self.repo.clone(),
-            branch: self.branch.clone(),
-            out: self.run.out.clone(),
-            overwrite: self.run.overwrite,
-            workers: self.run.workers as usize,
-            min_tokens: self.run.min_tokens,
-            policy: self.run.policy(),
-            analysis: self.run.analysis(),
-            progress: !self.run.quiet,
-            verbose: self.verbose,
-        }
+        ReplayJob { repo: self.repo.clone(), branch: self.branch.clone(), settings: self.run.settings(self.verbose) }
     }
 }
 

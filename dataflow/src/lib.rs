@@ -16,6 +16,7 @@ pub mod parse;
 pub mod progress;
 pub mod replay;
 pub mod scan;
+pub mod settings;
 pub mod sink;
 pub mod stats;
 pub mod summary;

@@ -4,21 +4,15 @@
 //! are in flight at once: the feeder waits for the computation only every
 //! [`COMMITS_IN_FLIGHT`] commits, and the sinks group times into epochs.
 
-use crate::failure::JobFailure;
-use crate::graph::GraphContext;
 use crate::job::{run_graph, Driver};
-use crate::memo::ContentMemo;
 use crate::progress::Progress;
-use crate::scan::{config_hash, run_info};
-use crate::sink::EpochPolicy;
+use crate::settings::{RunSettings, Started};
 use crate::stats::RunStats;
 use crate::summary::Summary;
 use cpt_connectors::git::{CommitMeta, GitHistory, GitSource};
 use cpt_connectors::rows::CommitRow;
-use cpt_connectors::sink::{OpenMode, OutputDir};
 use cpt_connectors::tree_state::{TreeState, Verdict};
 use cpt_connectors::walk::ScanPolicy;
-use cpt_operators::model::AnalysisConfig;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -34,22 +28,8 @@ pub struct ReplayJob {
     pub repo: PathBuf,
     /// The branch or reference to replay; `None` for `HEAD`.
     pub branch: Option<String>,
-    /// The output folder.
-    pub out: PathBuf,
-    /// Replace another run's output in `out`.
-    pub overwrite: bool,
-    /// Worker threads.
-    pub workers: usize,
-    /// Minimum tokens of a unit for exact clone groups.
-    pub min_tokens: u32,
-    /// Which files are looked at.
-    pub policy: ScanPolicy,
-    /// How contents are analysed.
-    pub analysis: AnalysisConfig,
-    /// Draw a progress bar on a terminal.
-    pub progress: bool,
-    /// Keep policy-rejected paths for the summary's listing.
-    pub verbose: bool,
+    /// What every job is told.
+    pub settings: RunSettings,
 }
 
 /// Replays the history to completion and returns its summary. A repository that cannot be
@@ -61,27 +41,14 @@ pub fn run_replay(job: ReplayJob) -> anyhow::Result<Summary> {
     let git_dir = history.git_dir().to_path_buf();
     drop(history);
     let source = format!("{} ({})", job.repo.display(), job.branch.as_deref().unwrap_or("HEAD"));
-    let info = run_info("replay", source, config_hash(&job.analysis, job.min_tokens, &job.policy));
-    let out = OutputDir::open(&job.out, info, OpenMode::Fresh { overwrite: job.overwrite })?;
-    let memo =
-        Arc::new(ContentMemo::new(Arc::new(GitSource::new(&git_dir, job.policy.max_file_size)), job.analysis.clone()));
-    let stats = Arc::new(RunStats::default());
-    if job.verbose {
-        stats.keep_paths();
-    }
-    let ctx = GraphContext {
-        memo: Arc::clone(&memo),
-        out,
-        epochs: EpochPolicy::default(),
-        min_tokens: job.min_tokens,
-        stats: Arc::clone(&stats),
-        failure: Arc::new(JobFailure::default()),
-    };
+    let settings = &job.settings;
+    let content = Arc::new(GitSource::new(&git_dir, settings.policy.max_file_size));
+    let Started { ctx, memo, stats } = settings.start("replay", source, content)?;
     let total = commits.len() as u64;
-    let progress = Progress::start_commits(job.progress, total, Arc::clone(&stats), Arc::clone(&memo));
+    let progress = Progress::start_commits(settings.progress, total, Arc::clone(&stats), Arc::clone(&memo));
     let feed_stats = Arc::clone(&stats);
-    let policy = job.policy.clone();
-    run_graph(job.workers, ctx, move |driver| {
+    let policy = settings.policy.clone();
+    run_graph(settings.workers, ctx, move |driver| {
         if driver.index() == 0 {
             feed(driver, &git_dir, &commits, policy.clone(), &feed_stats)
         } else {

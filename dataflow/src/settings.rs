@@ -1,0 +1,103 @@
+//! The settings every job shares — output folder, workers, clone threshold, path and content
+//! policy, terminal output — and what follows from them: the configuration hash recorded in the
+//! manifest, and the opened output with the graph context built around a content source.
+
+use crate::failure::JobFailure;
+use crate::graph::GraphContext;
+use crate::memo::ContentMemo;
+use crate::sink::EpochPolicy;
+use crate::stats::RunStats;
+use cpt_connectors::content::ContentSource;
+use cpt_connectors::sink::{OpenMode, OutputDir, RunInfo};
+use cpt_connectors::walk::ScanPolicy;
+use cpt_operators::model::AnalysisConfig;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What a scan and a replay are both told.
+#[derive(Clone, Debug)]
+pub struct RunSettings {
+    /// The output folder.
+    pub out: PathBuf,
+    /// Replace another run's output in `out`.
+    pub overwrite: bool,
+    /// Worker threads.
+    pub workers: usize,
+    /// Minimum tokens of a unit for exact clone groups.
+    pub min_tokens: u32,
+    /// Which files are looked at.
+    pub policy: ScanPolicy,
+    /// How contents are analysed.
+    pub analysis: AnalysisConfig,
+    /// Draw a progress bar on a terminal.
+    pub progress: bool,
+    /// Keep skipped and policy-rejected paths for the summary's listing.
+    pub verbose: bool,
+}
+
+/// The settings that change results, hashed into the manifest.
+#[derive(Serialize)]
+struct ResultConfig<'a> {
+    analysis: &'a AnalysisConfig,
+    min_tokens: u32,
+    max_file_size: u64,
+    langs: Option<Vec<&'static str>>,
+    skip_vendor_dirs: bool,
+    skip_minified_names: bool,
+}
+
+/// A job's graph context with handles on the parts the job reads back.
+pub struct Started {
+    /// What every worker's graph shares.
+    pub ctx: GraphContext,
+    /// The content memo (for the progress bar and the summary).
+    pub memo: Arc<ContentMemo>,
+    /// The running totals.
+    pub stats: Arc<RunStats>,
+}
+
+impl RunSettings {
+    /// A hash of every setting that changes the output.
+    pub fn config_hash(&self) -> String {
+        let config = ResultConfig {
+            analysis: &self.analysis,
+            min_tokens: self.min_tokens,
+            max_file_size: self.policy.max_file_size,
+            langs: self.policy.langs.as_ref().map(|langs| langs.iter().map(|l| l.name()).collect()),
+            skip_vendor_dirs: self.policy.skip_vendor_dirs,
+            skip_minified_names: self.policy.skip_minified_names,
+        };
+        let json = serde_json::to_vec(&config).expect("configuration serialises");
+        format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&json))
+    }
+
+    /// Opens the output folder for a run of `kind` (`scan`, `replay`) over `source`, and builds
+    /// the graph context that reads contents from `content`.
+    pub fn start(&self, kind: &str, source: String, content: Arc<dyn ContentSource>) -> anyhow::Result<Started> {
+        let info = RunInfo {
+            source_kind: kind.into(),
+            source,
+            config_hash: self.config_hash(),
+            grammar_versions: cpt_operators::languages::grammar_versions()
+                .into_iter()
+                .map(|(lang, version)| (lang.to_string(), version.to_string()))
+                .collect(),
+        };
+        let out = OutputDir::open(&self.out, info, OpenMode::Fresh { overwrite: self.overwrite })?;
+        let memo = Arc::new(ContentMemo::new(content, self.analysis.clone()));
+        let stats = Arc::new(RunStats::default());
+        if self.verbose {
+            stats.keep_paths();
+        }
+        let ctx = GraphContext {
+            memo: Arc::clone(&memo),
+            out,
+            epochs: EpochPolicy::default(),
+            min_tokens: self.min_tokens,
+            stats: Arc::clone(&stats),
+            failure: Arc::new(JobFailure::default()),
+        };
+        Ok(Started { ctx, memo, stats })
+    }
+}
