@@ -11,8 +11,10 @@
 //! - [`fingerprint`]: token hashes and the int8 characteristic vector.
 //! - [`metrics`]: node counts, cyclomatic complexity, nesting, lines.
 //! - [`analyze`]: the entry point.
+//! - [`engine`]: the identity of this build's analysis, for caches of its results.
 
 pub mod analyze;
+pub mod engine;
 pub mod fingerprint;
 mod kinds;
 pub mod languages;
