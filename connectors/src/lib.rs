@@ -1,7 +1,11 @@
 //! Sources and sinks of the cpt graph: the directory walker that turns a tree into file events,
 //! the git history reader that turns commits into blob changes (filtered like a scan by
-//! [`tree_state`], with each commit's own ignore files from [`ignores`]), and the Parquet sink that writes changelog tables under a manifest (ARCHITECTURE §6).
+//! [`tree_state`], with each commit's own ignore files from [`ignores`]), the Parquet sink that
+//! writes changelog tables under a manifest (ARCHITECTURE §6), and the durable [`cache`] of
+//! analyses that spares a later run the parsing of contents seen before.
 
+pub mod cache;
+pub mod config_hash;
 pub mod content;
 pub mod git;
 pub mod ignores;
