@@ -1,7 +1,12 @@
-//! The `cpt` command line: argument parsing (clap) and dispatch to the jobs of `cpt-dataflow`.
-//! Usage errors exit with status 2 and say what to write instead; failures of a run exit 1.
+//! The `cpt` command line: argument parsing (clap) and dispatch to the jobs of `cpt-dataflow`
+//! and to the content cache's upkeep ([`cache`]). Usage errors exit with status 2 and say what to
+//! write instead; failures of a run exit 1.
 
+mod cache;
+
+use cache::CacheCommand;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use cpt_connectors::cache::default_dir;
 use cpt_connectors::git::HistoryRefused;
 use cpt_connectors::sink::OutputRefused;
 use cpt_connectors::walk::ScanPolicy;
@@ -33,11 +38,15 @@ pub enum Command {
     /// changelog tables (files, units, clone_groups, errors, commits).
     #[command(after_help = REPLAY_EXAMPLES)]
     Replay(ReplayArgs),
+    /// Show or prune the content cache, which spares later runs the parsing of contents seen before.
+    #[command(subcommand)]
+    Cache(CacheCommand),
 }
 
 const TOP_EXAMPLES: &str = "Examples:
   cpt scan .                  scan this folder into ./cpt-out (Parquet tables)
   cpt replay .                replay this repository's history into ./cpt-out (changelogs by commit)
+  cpt cache stats             what the content cache holds (a second run parses only new contents)
   cpt scan --help             every option of scan, with more examples";
 
 const REPLAY_EXAMPLES: &str = "Examples:
@@ -124,6 +133,12 @@ pub struct RunArgs {
     /// Switch off a default skip (repeatable or comma-separated): vendor, minified, generated.
     #[arg(long, value_delimiter = ',')]
     pub no_skip: Vec<SkipRule>,
+    /// Folder of the content cache (default: $CPT_CACHE_DIR, else $XDG_CACHE_HOME/cpt, else ~/.cache/cpt).
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// Parse every content: read and write no content cache.
+    #[arg(long, conflicts_with = "cache")]
+    pub no_cache: bool,
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
@@ -183,6 +198,18 @@ impl RunArgs {
         }
     }
 
+    /// The cache folder: `None` with --no-cache, or (with a warning) when nothing names one.
+    fn cache_dir(&self) -> Option<PathBuf> {
+        if self.no_cache {
+            return None;
+        }
+        let dir = self.cache.clone().or_else(default_dir);
+        if dir.is_none() {
+            eprintln!("warning: no content cache folder (set CPT_CACHE_DIR or HOME, or write --cache DIR); parsing everything");
+        }
+        dir
+    }
+
     fn settings(&self, verbose: bool) -> RunSettings {
         RunSettings {
             out: self.out.clone(),
@@ -191,6 +218,7 @@ impl RunArgs {
             min_tokens: self.min_tokens,
             policy: self.policy(),
             analysis: self.analysis(),
+            cache_dir: self.cache_dir(),
             progress: !self.quiet,
             verbose,
         }
@@ -214,6 +242,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Scan(args) => scan(args),
         Command::Replay(args) => replay(args),
+        Command::Cache(command) => cache::run(command),
     }
 }
 

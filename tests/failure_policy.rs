@@ -236,7 +236,8 @@ fn an_unreadable_file() {
     } else {
         Command::new(env!("CARGO_BIN_EXE_cpt"))
     };
-    let output = command.arg("scan").arg(&root).arg("--out").arg(&out).arg("-q").output().expect("run cpt");
+    let output =
+        command.arg("scan").arg(&root).arg("--out").arg(&out).arg("-q").arg("--no-cache").output().expect("run cpt");
     let outcome = read_outcome(&out, String::from_utf8_lossy(&output.stderr).into_owned());
     assert!(output.status.success(), "{}", outcome.stderr);
     assert_one_error(&outcome, "secret.py", "unreadable");

@@ -17,26 +17,28 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Starts drawing files analysed out of files found (a no-op when `enabled` is false or
-    /// standard error is not a terminal).
+    /// Starts drawing files analysed (parsed or read from the content cache) out of files found
+    /// (a no-op when `enabled` is false or standard error is not a terminal).
     pub fn start(enabled: bool, stats: Arc<RunStats>, memo: Arc<ContentMemo>) -> Progress {
         let template = "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} files, {per_sec}, {msg}, ETA {eta}";
         Progress::spawn(enabled, template, move |bar, seconds| {
             let found = stats.files_found.load(Ordering::Relaxed);
             bar.set_length(found);
-            bar.set_position(memo.parsed_files().min(found));
+            bar.set_position((memo.parsed_files() + memo.cached_files()).min(found));
             bar.set_message(format!("{:.1} MB/s", memo.parsed_bytes() as f64 / 1e6 / seconds));
         })
     }
 
-    /// Starts drawing commits replayed out of `total`, with commits/s and files parsed.
+    /// Starts drawing commits replayed out of `total`, with commits/s and files parsed or read from
+    /// the content cache.
     pub fn start_commits(enabled: bool, total: u64, stats: Arc<RunStats>, memo: Arc<ContentMemo>) -> Progress {
         let template = "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} commits, {per_sec}, {msg}, ETA {eta}";
         Progress::spawn(enabled, template, move |bar, seconds| {
             bar.set_length(total);
             bar.set_position(stats.commits_read.load(Ordering::Relaxed).min(total));
             let mb = memo.parsed_bytes() as f64 / 1e6;
-            bar.set_message(format!("{} files parsed, {:.1} MB/s", memo.parsed_files(), mb / seconds));
+            let (parsed, cached) = (memo.parsed_files(), memo.cached_files());
+            bar.set_message(format!("{parsed} files parsed, {cached} from cache, {:.1} MB/s", mb / seconds));
         })
     }
 

@@ -57,7 +57,8 @@ pub fn run_replay(job: ReplayJob) -> anyhow::Result<Summary> {
         }
     })?;
     drop(progress);
-    let mut summary = Summary::from_stats(&stats, memo.parsed_files(), started.elapsed());
+    memo.flush_cache();
+    let mut summary = Summary::from_stats(&stats, memo.counts(), started.elapsed());
     summary.commits = Some(total);
     Ok(summary)
 }

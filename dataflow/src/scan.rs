@@ -52,5 +52,6 @@ pub fn run_scan(job: ScanJob) -> anyhow::Result<Summary> {
         Ok(())
     })?;
     drop(progress);
-    Ok(Summary::from_stats(&stats, memo.parsed_files(), started.elapsed()))
+    memo.flush_cache();
+    Ok(Summary::from_stats(&stats, memo.counts(), started.elapsed()))
 }

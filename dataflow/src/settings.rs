@@ -1,12 +1,15 @@
 //! The settings every job shares — output folder, workers, clone threshold, path and content
-//! policy, terminal output — and what follows from them: the configuration hash recorded in the
-//! manifest, and the opened output with the graph context built around a content source.
+//! policy, content cache, terminal output — and what follows from them: the configuration hash
+//! recorded in the manifest, and the opened output and cache with the graph context built around
+//! a content source.
 
 use crate::failure::JobFailure;
 use crate::graph::GraphContext;
-use crate::memo::ContentMemo;
+use crate::memo::{ContentMemo, DurableCache};
 use crate::sink::EpochPolicy;
 use crate::stats::RunStats;
+use cpt_connectors::cache::{ContentCache, Namespace};
+use cpt_connectors::config_hash::config_hash;
 use cpt_connectors::content::ContentSource;
 use cpt_connectors::sink::{OpenMode, OutputDir, RunInfo};
 use cpt_connectors::walk::ScanPolicy;
@@ -30,6 +33,8 @@ pub struct RunSettings {
     pub policy: ScanPolicy,
     /// How contents are analysed.
     pub analysis: AnalysisConfig,
+    /// The folder of the durable content cache; `None` for none (`--no-cache`).
+    pub cache_dir: Option<PathBuf>,
     /// Draw a progress bar on a terminal.
     pub progress: bool,
     /// Keep skipped and policy-rejected paths for the summary's listing.
@@ -68,12 +73,21 @@ impl RunSettings {
             skip_vendor_dirs: self.policy.skip_vendor_dirs,
             skip_minified_names: self.policy.skip_minified_names,
         };
-        let json = serde_json::to_vec(&config).expect("configuration serialises");
-        format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&json))
+        config_hash(&config)
+    }
+
+    /// Opens the durable content cache for this configuration's analyses (a cache that cannot be
+    /// opened is warned about and the job runs without it).
+    fn open_cache(&self) -> DurableCache {
+        let Some(dir) = &self.cache_dir else { return DurableCache::Off };
+        match ContentCache::open(dir, &Namespace::current(&self.analysis)) {
+            Ok(cache) => DurableCache::Open(cache),
+            Err(why) => DurableCache::Unusable(why),
+        }
     }
 
     /// Opens the output folder for a run of `kind` (`scan`, `replay`) over `source`, and builds
-    /// the graph context that reads contents from `content`.
+    /// the content cache and the graph context that reads contents from `content`.
     pub fn start(&self, kind: &str, source: String, content: Arc<dyn ContentSource>) -> anyhow::Result<Started> {
         let info = RunInfo {
             source_kind: kind.into(),
@@ -85,7 +99,7 @@ impl RunSettings {
                 .collect(),
         };
         let out = OutputDir::open(&self.out, info, OpenMode::Fresh { overwrite: self.overwrite })?;
-        let memo = Arc::new(ContentMemo::new(content, self.analysis.clone()));
+        let memo = Arc::new(ContentMemo::new(content, self.analysis.clone()).with_cache(self.open_cache()));
         let stats = Arc::new(RunStats::default());
         if self.verbose {
             stats.keep_paths();

@@ -1,5 +1,6 @@
 //! The closing summary of a job: one line of totals, and with `--verbose` the skipped paths.
 
+use crate::memo::{CacheState, ContentCounts};
 use crate::stats::{RunStats, SkippedByReason};
 use cpt_operators::model::ErrorReason;
 use std::collections::BTreeMap;
@@ -27,15 +28,15 @@ pub struct Summary {
     pub skipped: SkippedByReason,
     /// Files rejected by policy (too large, generated, minified), kept with `--verbose`.
     pub rejected: Vec<(ErrorReason, Vec<u8>)>,
-    /// Contents parsed (the rest came from the memo).
-    pub parsed: u64,
+    /// Contents parsed and read from the content cache.
+    pub contents: ContentCounts,
     /// Wall time.
     pub wall: Duration,
 }
 
 impl Summary {
     /// Reads the totals of a finished job.
-    pub fn from_stats(stats: &RunStats, parsed: u64, wall: Duration) -> Summary {
+    pub fn from_stats(stats: &RunStats, contents: ContentCounts, wall: Duration) -> Summary {
         Summary {
             commits: None,
             files: RunStats::get(&stats.files),
@@ -46,7 +47,7 @@ impl Summary {
             errors: stats.errors_by_reason(),
             skipped: stats.skipped_by_reason(),
             rejected: stats.rejected(),
-            parsed,
+            contents,
             wall,
         }
     }
@@ -83,6 +84,21 @@ fn counts<K, N: fmt::Display + PartialOrd + Default>(
     }
 }
 
+impl fmt::Display for ContentCounts {
+    /// `parsed 3 of 873 contents (870 from cache)`, pointing at the cache's warning (printed when
+    /// it happened) when the cache was not used cleanly.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (parsed, cached) = (self.parsed, self.from_cache);
+        write!(f, "parsed {parsed} of {} contents (", parsed + cached)?;
+        match &self.cache {
+            CacheState::Off => write!(f, "no cache)"),
+            CacheState::Used => write!(f, "{cached} from cache)"),
+            CacheState::Unusable(_) => write!(f, "cache not used: see its warning)"),
+            CacheState::Troubled(_) => write!(f, "{cached} from cache; see the cache warning)"),
+        }
+    }
+}
+
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let errors: i64 = self.errors.values().sum();
@@ -94,7 +110,7 @@ impl fmt::Display for Summary {
         }
         write!(
             f,
-            "{} files, {} units, {} clone groups, {:.1}% duplicated lines, {} errors ({}), skipped: {}, {:.2} s, {:.0} files/s",
+            "{} files, {} units, {} clone groups, {:.1}% duplicated lines, {} errors ({}), skipped: {}, {}, {:.2} s, {:.0} files/s",
             self.files,
             self.units,
             self.clone_groups,
@@ -102,6 +118,7 @@ impl fmt::Display for Summary {
             errors,
             error_list,
             skipped,
+            self.contents,
             seconds,
             self.files as f64 / seconds.max(1e-9),
         )

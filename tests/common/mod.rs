@@ -30,9 +30,12 @@ pub fn corpus(name: &str) -> PathBuf {
     root
 }
 
-/// Runs `cpt` with arguments and returns its output.
+/// Runs `cpt` with arguments and returns its output. Its content cache is a fresh folder of its
+/// own (so that a test never touches the user's cache nor another test's) unless the arguments
+/// name one with `--cache`.
 pub fn cpt(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cpt")).args(args).output().expect("running cpt")
+    let cache = tempfile::tempdir().expect("a cache folder");
+    Command::new(env!("CARGO_BIN_EXE_cpt")).args(args).env("CPT_CACHE_DIR", cache.path()).output().expect("running cpt")
 }
 
 /// Runs `cpt scan ROOT --out OUT --overwrite -q` plus extra arguments; asserts exit 0 and returns stderr.
