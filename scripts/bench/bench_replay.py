@@ -214,10 +214,11 @@ class Cpt(ReplayTool):
             manifest = json.loads((self.out / "_manifest.json").read_text())
         except (OSError, json.JSONDecodeError):
             manifest = {}
-        durable = manifest.get("durable_time")
-        self.seen = durable + 1 if isinstance(durable, int) and manifest.get("complete") else None
+        # One row per replayed commit in the `commits` table, counted from the manifest's parts.
+        self.seen = sum(p.get("rows", 0) for p in (manifest.get("tables") or {}).get("commits", [])) or None
         lines = re.findall(r"cpt replay: (.*)", Path(self.runs[0]["stderr"]).read_text(errors="replace"))
         self.count_note = (lines[-1] if lines else "no summary line on stderr") + (
+            f"; manifest: durable_time {manifest.get('durable_time')}, complete {manifest.get('complete')}") + (
             "" if self.no_cache else " (the binary has no --no-cache: runs as is)")
 
 
@@ -281,7 +282,7 @@ def render(ctx, tools: list[Tool], skipped: dict[str, str]) -> str:
               "process tree (sampled every 20 ms); entries = changed-file entries (added, modified, deleted "
               "files of each commit); MB = 10^6 bytes of the blobs of added and modified files; × columns: "
               "wall / that tool's wall over the whole history. Seen: each tool's own count (git log: commits; "
-              "cat-file: bytes it printed; PyDriller: commits walked; cpt: durable time + 1 in its manifest); "
+              "cat-file: bytes it printed; PyDriller: commits walked; cpt: rows of its `commits` table); "
               "⚠ marks a count that differs from the history's."]
     return "\n".join(lines)
 
