@@ -164,7 +164,8 @@ class PyDriller(ReplayTool):
         want = len(self.ctx.stats.entries(self.expected()[0]))
         entries = done.get("entries", 0)
         self.count_note = (f"{done.get('commits', 0):,} commits, {entries:,} modified files"
-                           + ("" if entries == want else f" (the history has {want:,} changed-file entries there)")
+                           + ("" if entries == want else f" (git log --no-renames lists {want:,} there: PyDriller "
+                                                         "reports a deletion and an addition it pairs as one rename)")
                            + f", {done.get('chars', 0):,} characters of source_code")
         if self.timed_out_run:
             self.count_note += (f"; a full run passed the {self.ctx.args.pydriller_timeout:.0f} s limit at "
