@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Install the peer tools of the scan benchmark under scripts/.peers/ (git-ignored), idempotently.
+# Install the peer tools of the benchmarks under scripts/.peers/ (git-ignored), idempotently.
 #
-#   scripts/peers-install.sh            # all: ast-grep, jscpd 5 and 4 (npm), tokei (cargo)
+#   scripts/peers-install.sh            # all: ast-grep, jscpd 5 and 4 (npm), tokei (cargo), PyDriller (pip)
 #   scripts/peers-install.sh npm        # only the npm ones (seconds)
 #   scripts/peers-install.sh tokei      # only tokei (compiles: 3-5 min on 2 cores)
+#   scripts/peers-install.sh pydriller  # only PyDriller, in a virtual environment of its own
 #
-# Needs node/npm and a Rust toolchain (cargo). Versions are pinned below; a tool already installed
-# at its pinned version is left alone.
+# Needs node/npm, a Rust toolchain (cargo) and python3 with venv. Versions are pinned below; a tool
+# already installed at its pinned version is left alone.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -16,6 +17,7 @@ AST_GREP_VERSION=0.51.1
 JSCPD5_VERSION=5.3.3
 JSCPD4_VERSION=4.3.0
 TOKEI_VERSION=15.0.0
+PYDRILLER_VERSION=2.12
 
 log() { echo "peers-install: $*" >&2; }
 
@@ -58,12 +60,26 @@ install_tokei() {
   rm -rf "$PEERS/cargo-build"
 }
 
+install_pydriller() {
+  local venv="$PEERS/pydriller-$PYDRILLER_VERSION"
+  if [[ -x "$venv/bin/python" ]] && [[ "$("$venv/bin/python" -c \
+      "import importlib.metadata as m; print(m.version('pydriller'))" 2>/dev/null)" == "$PYDRILLER_VERSION" ]]; then
+    log "PyDriller $PYDRILLER_VERSION already installed in $venv"
+    return 0
+  fi
+  log "installing PyDriller $PYDRILLER_VERSION into $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "pydriller==$PYDRILLER_VERSION"
+}
+
 what="${1:-all}"
 case "$what" in
-  all) install_npm; install_tokei ;;
+  all) install_npm; install_tokei; install_pydriller ;;
   npm) install_npm ;;
   tokei) install_tokei ;;
-  *) echo "usage: $0 [all|npm|tokei]" >&2; exit 2 ;;
+  pydriller) install_pydriller ;;
+  *) echo "usage: $0 [all|npm|tokei|pydriller]" >&2; exit 2 ;;
 esac
 
 # Where each binary lives (sourced by bench-scan.sh through `peers-install.sh paths`).

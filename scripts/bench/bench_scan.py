@@ -31,28 +31,24 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import os
-import platform
 import re
 import shlex
 import shutil
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent.parent
-PEERS = Path(os.environ.get("CPT_PEERS_DIR", HERE.parent / ".peers"))
+from common import (PEERS, REPO, Tool, failure_note, fmt_bytes, machine_info, median_stats, run_round_robin, say,
+                    show_command, tool_version)
+from common import measure as measure_in
+from corpus_tree import build_tree, sample, select_files, warm_page_cache
+
 sys.path.insert(0, str(REPO / "datasets"))
 import fetch  # noqa: E402  (datasets/fetch.py: the language map and the corpus builder)
 
 ALL_TOOLS = ["cpt", "tokei", "ast-grep", "jscpd5", "jscpd4"]
-VENDOR_DIRS = {"node_modules", "vendor", "third_party", "target"}
-MAX_FILE_BYTES = 1 << 20
 
 # ast-grep: language id, file globs (exactly our extensions) and the function-definition node kind.
 AST_GREP = {
@@ -72,149 +68,10 @@ JSCPD_FORMATS_EXTS = ("javascript:js,mjs,cjs;jsx:jsx;typescript:ts,mts,cts;tsx:t
 JSCPD_FORMATS = "javascript,jsx,typescript,tsx,python,rust,go,java,c,cpp"
 
 
-def say(msg: str = "") -> None:
-    print(msg, flush=True)
-
-
-def fmt_bytes(n: float) -> str:
-    return f"{n / 2**20:.1f} MiB"
-
-
-# --------------------------------------------------------------------------- file set
-
-def select_files(root: Path, listed: list[str]) -> tuple[list[tuple[str, str, int]], dict]:
-    keep = []
-    dropped = {"hidden path": [0, 0], "vendor dir": [0, 0], "*.min.* name": [0, 0], "over 1 MiB": [0, 0]}
-    for rel in listed:
-        parts = rel.split("/")
-        size = os.path.getsize(root / rel)
-        lang = fetch.LANGUAGE_OF_EXT[os.path.splitext(rel)[1]]
-        if any(p.startswith(".") for p in parts):
-            why = "hidden path"
-        elif any(p in VENDOR_DIRS for p in parts[:-1]):
-            why = "vendor dir"
-        elif ".min." in parts[-1]:
-            why = "*.min.* name"
-        elif size > MAX_FILE_BYTES:
-            why = "over 1 MiB"
-        else:
-            keep.append((rel, lang, size))
-            continue
-        dropped[why][0] += 1
-        dropped[why][1] += size
-    return keep, dropped
-
-
-def sample(files: list, limit: int) -> list:
-    """Every k-th file, so that a small sample keeps the corpus' language mix."""
-    if not limit or limit >= len(files):
-        return files
-    step = len(files) / limit
-    return [files[int(i * step)] for i in range(limit)]
-
-
-def build_tree(root: Path, files: list[tuple[str, str, int]], tree: Path) -> None:
-    digest = hashlib.sha256(("\n".join(f"{r}\t{s}" for r, _l, s in files) + f"\n{root}").encode()).hexdigest()
-    stamp = tree.parent / (tree.name + ".stamp")
-    if tree.is_dir() and stamp.exists() and stamp.read_text().strip() == digest:
-        say(f"tree {tree} is up to date")
-    else:
-        if tree.exists():
-            shutil.rmtree(tree)
-        if stamp.exists():
-            stamp.unlink()
-        linked = copied = 0
-        for rel, _lang, _size in files:
-            dst = tree / rel
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(root / rel, dst)
-                linked += 1
-            except OSError:
-                shutil.copy2(root / rel, dst)
-                copied += 1
-        stamp.write_text(digest + "\n")
-        say(f"built tree {tree}: {linked} hard links, {copied} copies")
-    # Check: the tree holds exactly the listed files.
-    want = {rel: size for rel, _l, size in files}
-    seen = {}
-    for dirpath, _dirs, names in os.walk(tree):
-        for n in names:
-            p = os.path.join(dirpath, n)
-            seen[os.path.relpath(p, tree)] = os.lstat(p).st_size
-    if seen != want:
-        extra = sorted(set(seen) - set(want))[:5]
-        missing = sorted(set(want) - set(seen))[:5]
-        raise SystemExit(f"tree check failed: extra {extra}, missing {missing}")
-
-
-def warm_page_cache(tree: Path, files: list) -> float:
-    t0 = time.monotonic()
-    for rel, _l, _s in files:
-        with open(tree / rel, "rb") as f:
-            while f.read(1 << 20):
-                pass
-    return time.monotonic() - t0
-
-
 # --------------------------------------------------------------------------- tools
 
-class Tool:
-    name = ""
-    label = ""
-
-    def __init__(self, ctx):
-        self.ctx = ctx
-        self.runs: list[dict] = []
-        self.count_note = ""
-
-    def available(self) -> str | None:
-        """None when runnable, else why not."""
-        return None
-
-    def version(self) -> str:
-        return ""
-
-    def prepare(self) -> None:
-        """Untimed work before the first timed run (e.g. priming a cache)."""
-
-    def run_once(self, i: int) -> dict:
-        raise NotImplementedError
-
-    def check_counts(self) -> None:
-        """After the first run: parse the tool's own file count."""
-
-    def summary(self) -> str:
-        return ""
-
-
 def measure(ctx, cmd: list[str], tag: str, cwd: Path | None = None, env: dict | None = None) -> dict:
-    logs = ctx.work / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    out, err = logs / f"{tag}.stdout", logs / f"{tag}.stderr"
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    mcmd = [sys.executable, str(HERE / "measure.py"), "--timeout", str(ctx.args.timeout),
-            "--stdout", str(out), "--stderr", str(err)]
-    if cwd:
-        mcmd += ["--cwd", str(cwd)]
-    res = subprocess.run(mcmd + ["--"] + cmd, capture_output=True, text=True, env=full_env)
-    if res.returncode != 0:
-        raise SystemExit(f"measure.py failed: {res.stderr}")
-    r = json.loads(res.stdout)
-    r["stdout"], r["stderr"] = str(out), str(err)
-    if r["rc"] != 0 and not r["timed_out"]:
-        tail = err.read_text(errors="replace")[-2000:]
-        say(f"  !! {tag}: exit {r['rc']}; stderr tail:\n{tail}")
-    return r
-
-
-def tool_version(cmd: list[str]) -> str:
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-        return (out.stdout or out.stderr).strip().splitlines()[0]
-    except (OSError, subprocess.TimeoutExpired, IndexError):
-        return "?"
+    return measure_in(ctx.work / "logs", cmd, tag, ctx.args.timeout, cwd, env)
 
 
 class Cpt(Tool):
@@ -244,13 +101,10 @@ class Cpt(Tool):
         if m:
             self.count_note = m[-1]
             n = re.match(r"(\d+) files", m[-1])
-            self.files_seen = int(n.group(1)) if n else None
+            self.seen = int(n.group(1)) if n else None
         else:
             self.count_note = "no summary line found on stderr"
-            self.files_seen = None
-
-    def summary(self):
-        return self.count_note
+            self.seen = None
 
 
 class Tokei(Tool):
@@ -274,7 +128,7 @@ class Tokei(Tool):
         try:
             data = json.loads(out.stdout)
         except json.JSONDecodeError:
-            self.files_seen = None
+            self.seen = None
             self.count_note = "could not read tokei's JSON output"
             return
         per = {}
@@ -284,13 +138,10 @@ class Tokei(Tool):
             n = len(v.get("reports", []))
             if n:
                 per[lang] = n
-        self.files_seen = sum(per.values())
+        self.seen = sum(per.values())
         total = data.get("Total", {})
-        self.count_note = (f"{self.files_seen} files ({', '.join(f'{k} {v}' for k, v in sorted(per.items()))}); "
+        self.count_note = (f"{self.seen} files ({', '.join(f'{k} {v}' for k, v in sorted(per.items()))}); "
                            f"{total.get('code', '?')} code lines")
-
-    def summary(self):
-        return self.count_note
 
 
 class AstGrep(Tool):
@@ -362,14 +213,11 @@ class AstGrep(Tool):
             v = per_lang.setdefault(p["lang"], [0, 0])
             v[0] += p["files"]
             v[1] += n
-        self.files_seen = sum(v[0] for v in per_lang.values())
-        self.count_note = (f"{self.files_seen} files given, {len(matched_files)} with matches; "
+        self.seen = sum(v[0] for v in per_lang.values())
+        self.count_note = (f"{self.seen} files given, {len(matched_files)} with matches; "
                            f"{sum(v[1] for v in per_lang.values())} function definitions "
                            f"({', '.join(f'{k} {v[1]}' for k, v in per_lang.items())}); "
                            f"{len(self.batches)} invocations")
-
-    def summary(self):
-        return self.count_note
 
 
 def _pct(v) -> str:
@@ -420,21 +268,18 @@ class Jscpd(Tool):
     def check_counts(self):
         rep = self.runs[0].get("report")
         if not rep:
-            self.files_seen = None
+            self.seen = None
             self.count_note = "no JSON report written"
             return
         data = json.loads(Path(rep).read_text())
         st = data.get("statistics", {})
         total = st.get("total", {})
-        self.files_seen = total.get("sources")
+        self.seen = total.get("sources")
         # jscpd 5 keeps per-format totals flat, jscpd 4 under "total".
         per = {k: v.get("total", v).get("sources") for k, v in st.get("formats", {}).items()}
-        self.count_note = (f"{self.files_seen} files ({', '.join(f'{k} {v}' for k, v in sorted(per.items()))}); "
+        self.count_note = (f"{self.seen} files ({', '.join(f'{k} {v}' for k, v in sorted(per.items()))}); "
                            f"{len(data.get('duplicates', []))} clones, "
                            f"{_pct(total.get('percentage'))} duplicated lines")
-
-    def summary(self):
-        return self.count_note
 
 
 class Jscpd4(Jscpd):
@@ -448,40 +293,10 @@ TOOL_CLASSES = {"cpt": Cpt, "tokei": Tokei, "ast-grep": AstGrep,
 
 # --------------------------------------------------------------------------- report
 
-def machine_info() -> str:
-    cpu = "?"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = "?"
-    try:
-        for line in open("/proc/meminfo"):
-            if line.startswith("MemTotal"):
-                mem = f"{int(line.split()[1]) / 2**20:.0f} GiB"
-    except OSError:
-        pass
-    return f"{os.cpu_count()} CPUs ({cpu}), {mem} RAM, {platform.system()} {platform.release()}"
-
-
 def render(ctx, tools: list[Tool], skipped: dict[str, str]) -> str:
     n_files = len(ctx.files)
     n_bytes = sum(s for _r, _l, s in ctx.files)
-    stats = {}
-    for t in tools:
-        ok = [r for r in t.runs if r["rc"] == 0 and not r["timed_out"]]
-        if not ok:
-            continue
-        stats[t.name] = {
-            "wall": statistics.median(r["wall_s"] for r in ok),
-            "min": min(r["wall_s"] for r in ok),
-            "max": max(r["wall_s"] for r in ok),
-            "rss": statistics.median(r["peak_rss_kib"] for r in ok) * 1024,
-            "n": len(ok),
-        }
+    stats = {t.name: s for t in tools if (s := median_stats(t.runs))}
     base = stats.get("cpt")
     lines = [
         f"Corpus `{ctx.args.corpus}`: {n_files:,} files, {n_bytes / 1e6:.1f} MB "
@@ -493,18 +308,10 @@ def render(ctx, tools: list[Tool], skipped: dict[str, str]) -> str:
     ]
     for t in tools:
         s = stats.get(t.name)
-        seen = getattr(t, "files_seen", None)
-        seen_s = "?" if seen is None else (f"{seen:,}" + ("" if seen == n_files else " ⚠"))
+        seen_s = "?" if t.seen is None else (f"{t.seen:,}" + ("" if t.seen == n_files else " ⚠"))
         if not s:
-            r = t.runs[-1] if t.runs else None
-            if r is None:
-                why = "no run"
-            elif r["timed_out"]:
-                why = f"timed out after {r['wall_s']:.0f} s"
-            else:
-                why = f"failed (exit {r['rc']}) after {r['wall_s']:.1f} s"
-            peak = fmt_bytes(r["peak_rss_kib"] * 1024) if r else ""
-            lines.append(f"| {t.label} | 0/{len(t.runs)} | {why} | | | {peak} | | | {seen_s} |")
+            peak = fmt_bytes(t.runs[-1]["peak_rss_kib"] * 1024) if t.runs else ""
+            lines.append(f"| {t.label} | 0/{len(t.runs)} | {failure_note(t.runs)} | | | {peak} | | | {seen_s} |")
             continue
         rw = f"{s['wall'] / base['wall']:.2f}×" if base else "n/a"
         rr = f"{s['rss'] / base['rss']:.2f}×" if base else "n/a"
@@ -521,8 +328,7 @@ def render(ctx, tools: list[Tool], skipped: dict[str, str]) -> str:
     for t in tools:
         if t.runs:
             c = t.runs[0].get("cmd") or [p["cmd"] for p in t.runs[0].get("parts", [])][:1][0]
-            text = " ".join(shlex.quote(x) for x in c).replace(str(ctx.tree), "TREE").replace(str(ctx.work), "WORK")
-            text = text.replace(str(REPO) + "/", "")
+            text = show_command(c, {str(ctx.tree): "TREE", str(ctx.work): "WORK"})
             lines.append(f"- {t.name}: `{text}`" + (" (one per language)" if t.name == "ast-grep" else ""))
     lines += ["", "Wall: median of the runs; peak RSS: median over runs of the highest summed RSS of the "
               "tool's process tree (sampled every 20 ms); MB = 10^6 bytes of the listed files; "
@@ -621,25 +427,7 @@ def main(argv: list[str]) -> int:
     for t in tools:
         say(f"{t.name}: {t.version()}")
         t.prepare()
-    try:
-        with open("/proc/loadavg") as f:
-            say(f"load average before the runs: {f.read().split()[:3]}")
-    except OSError:
-        pass
-    for i in range(max(runs.values(), default=0)):
-        for t in tools:
-            if i >= runs[t.name]:
-                continue
-            r = t.run_once(i)
-            t.runs.append(r)
-            flag = " TIMED OUT" if r["timed_out"] else ("" if r["rc"] == 0 else f" exit {r['rc']}")
-            say(f"run {i + 1}/{runs[t.name]} {t.name:<9} {r['wall_s']:8.2f} s  "
-                f"{r['peak_rss_kib'] / 1024:8.1f} MiB{flag}")
-            if i == 0:
-                t.check_counts()
-                seen = getattr(t, "files_seen", None)
-                mark = "" if seen == len(files) else f"   <-- expected {len(files):,}"
-                say(f"  {t.name} saw {seen if seen is not None else '?'} files{mark}: {t.summary()}")
+    run_round_robin(tools, runs, lambda _tool: (len(files), "files"))
 
     # 4. report
     md = render(ctx, tools, skipped)
@@ -651,7 +439,7 @@ def main(argv: list[str]) -> int:
         "files": len(files), "bytes": n_bytes, "per_language_files": ctx.per_lang,
         "per_language_bytes": {k: per_bytes[k] for k in ctx.per_lang},
         "dropped": dropped, "tools": {t.name: {"label": t.label, "version": t.version(), "files_seen":
-                                              getattr(t, "files_seen", None), "summary": t.summary(),
+                                              t.seen, "summary": t.summary(),
                                               "runs": t.runs} for t in tools},
         "skipped": skipped,
     }
