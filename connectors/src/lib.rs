@@ -5,6 +5,7 @@
 pub mod content;
 pub mod git;
 pub mod ignores;
+pub mod renames;
 pub mod rows;
 pub mod sink;
 pub mod tree_state;
