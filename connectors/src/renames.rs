@@ -16,7 +16,8 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 /// The least similarity, in percent, of a rename with edits (git's default too).
 pub const MIN_SIMILARITY: u32 = 50;
 
-/// The most (deleted, added) pairs of one language whose similarity a commit may ask for.
+/// The most candidate pairs (a deleted and an added file of the same language, all languages
+/// together) whose similarity one commit may ask for.
 pub const MAX_CANDIDATE_PAIRS: usize = 1_000_000;
 
 /// A source file that a commit deleted or added: its path and content.
