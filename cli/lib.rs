@@ -7,17 +7,20 @@ mod cache;
 use cache::CacheCommand;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use cpt_connectors::cache::default_dir;
-use cpt_connectors::git::HistoryRefused;
+use cpt_connectors::git::{HistoryRefused, HistorySpec};
 use cpt_connectors::sink::OutputRefused;
 use cpt_connectors::walk::ScanPolicy;
-use cpt_dataflow::replay::{run_replay, ReplayJob};
+use cpt_dataflow::replay::{plan_replay, run_replay, ReplayJob};
+use cpt_dataflow::resume::ReplayStart;
 use cpt_dataflow::scan::{run_scan, ScanJob};
 use cpt_dataflow::settings::RunSettings;
+use cpt_dataflow::sink::EpochPolicy;
 use cpt_dataflow::summary::Summary;
 use cpt_operators::model::{AnalysisConfig, Lang};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Code Periodic Table: an incremental map of the code patterns and clones in a codebase.
 #[derive(Parser, Debug)]
@@ -34,8 +37,9 @@ pub enum Command {
     /// Scan a working tree and write Parquet tables (files, units, clone_groups, errors).
     #[command(after_help = SCAN_EXAMPLES)]
     Scan(ScanArgs),
-    /// Replay the first-parent history of a git branch, oldest first (commit i at time i), and write
-    /// changelog tables (files, units, clone_groups, errors, commits).
+    /// Replay the first-parent history of a git branch (or a range of it), oldest first (commit i at
+    /// time i), and write changelog tables (files, units, clone_groups, errors, commits, lineage);
+    /// run again on the same --out, it resumes a killed replay or continues after new commits.
     #[command(after_help = REPLAY_EXAMPLES)]
     Replay(ReplayArgs),
     /// Show or prune the content cache, which spares later runs the parsing of contents seen before.
@@ -52,7 +56,11 @@ const TOP_EXAMPLES: &str = "Examples:
 const REPLAY_EXAMPLES: &str = "Examples:
   cpt replay .                                replay HEAD's history into ./cpt-out
   cpt replay ~/src/app --branch main --out /tmp/app-history -w 4
+  cpt replay ~/src/app --range v1.0..main     the commits after v1.0 up to main
   cpt replay . --lang rust --overwrite -q
+
+Running it again with the same --out resumes a killed replay, or replays only the commits added
+to the branch since; --overwrite starts afresh.
 
 The state at commit t is the sum of diff over rows with time <= t, e.g. files per commit:
   duckdb -c \"SELECT c.time, c.sha, sum(f.diff) AS files FROM 'cpt-out/commits/*.parquet' c
@@ -96,8 +104,23 @@ pub struct ReplayArgs {
     /// The repository to replay (its working tree or its git folder).
     pub repo: PathBuf,
     /// The branch (or other reference) whose history is replayed; HEAD by default.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "range")]
     pub branch: Option<String>,
+    /// Replay only the commits after FROM up to TO on TO's first-parent history (FROM excluded);
+    /// each is a branch, tag or commit id.
+    #[arg(long, value_name = "FROM..TO", value_parser = parse_range)]
+    pub range: Option<HistorySpec>,
+    /// Commits per epoch: the output becomes durable (and a killed run resumable from there)
+    /// every this many commits.
+    #[arg(
+        long,
+        default_value_t = EpochPolicy::default().max_times as u32,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub epoch_commits: u32,
+    /// ...or once the oldest commit waiting for its epoch has waited this many milliseconds.
+    #[arg(long, default_value_t = EpochPolicy::default().max_wait.as_millis() as u64)]
+    pub epoch_wait_ms: u64,
     /// What every job takes.
     #[command(flatten)]
     pub run: RunArgs,
@@ -142,6 +165,16 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// Parses `--range FROM..TO`.
+fn parse_range(text: &str) -> Result<HistorySpec, String> {
+    match text.split_once("..") {
+        Some((from, to)) if !from.is_empty() && !to.is_empty() && !to.starts_with('.') => {
+            Ok(HistorySpec::Range { from: from.to_string(), to: to.to_string() })
+        }
+        _ => Err(format!("{text:?} is not a range; write FROM..TO, e.g. v1.0..main or 3f2a1c9..HEAD")),
+    }
 }
 
 fn default_workers() -> u32 {
@@ -221,6 +254,7 @@ impl RunArgs {
             cache_dir: self.cache_dir(),
             progress: !self.quiet,
             verbose,
+            epochs: EpochPolicy::default(),
         }
     }
 }
@@ -233,7 +267,11 @@ impl ScanArgs {
 
 impl ReplayArgs {
     fn job(&self) -> ReplayJob {
-        ReplayJob { repo: self.repo.clone(), branch: self.branch.clone(), settings: self.run.settings(self.verbose) }
+        let history = self.range.clone().unwrap_or_else(|| HistorySpec::Branch(self.branch.clone()));
+        let mut settings = self.run.settings(self.verbose);
+        settings.epochs =
+            EpochPolicy { max_times: self.epoch_commits as usize, max_wait: Duration::from_millis(self.epoch_wait_ms) };
+        ReplayJob { repo: self.repo.clone(), history, settings }
     }
 }
 
@@ -264,7 +302,28 @@ fn replay(args: ReplayArgs) -> ExitCode {
         eprintln!("error: {} does not exist; write the repository to replay, e.g. `cpt replay .`", args.repo.display());
         return ExitCode::from(2);
     }
-    finish("replay", run_replay(args.job()), args.verbose, &args.run.out)
+    let out = &args.run.out;
+    let result = plan_replay(args.job()).and_then(|plan| {
+        match &plan.start {
+            ReplayStart::UpToDate => {
+                let commits = plan.commits();
+                eprintln!(
+                    "cpt replay: up to date: {} already holds all {} commits (the last is {}); nothing written",
+                    out.display(),
+                    commits.len(),
+                    commits.last().map(|meta| meta.id.to_string()).unwrap_or_default()
+                );
+            }
+            ReplayStart::Resume(Some(point)) => eprintln!("resuming after commit {} ({})", point.time, point.commit),
+            ReplayStart::Resume(None) => eprintln!("resuming from the first commit (nothing was durable yet)"),
+            ReplayStart::Fresh => {}
+        }
+        run_replay(plan)
+    });
+    match result.transpose() {
+        None => ExitCode::SUCCESS,
+        Some(result) => finish("replay", result, args.verbose, out),
+    }
 }
 
 /// Prints a job's summary or error and returns the exit code: 2 for a refused command line.

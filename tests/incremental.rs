@@ -129,6 +129,7 @@ fn check(steps: Vec<Vec<Edit>>) {
         source: live.display().to_string(),
         config_hash: "test".into(),
         grammar_versions: Vec::new(),
+        commits: Vec::new(),
     };
     let ctx = GraphContext {
         memo: Arc::new(ContentMemo::new(Arc::new(TreeSource::new(&live, 1 << 20)), AnalysisConfig::default())),

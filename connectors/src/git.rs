@@ -1,9 +1,11 @@
 //! The `replay` source: a repository's first-parent history, oldest first, as blob changes per
 //! commit (gix, with no hooks, filters or worktree: only objects are read).
 //!
-//! Commit `i` of [`GitHistory::commits`] is time `i`; [`GitHistory::changes`] lists its regular
-//! blobs added, modified or deleted against its first parent (a root commit against the empty
-//! tree). Trees, submodules and symbolic links (a link blob is not source) are left out.
+//! The replayed commits are a branch's whole first-parent chain or, for a range `A..B`, the commits
+//! of `B`'s chain after `A` ([`HistorySpec`]). Commit `i` of [`GitHistory::commits`] is time `i`;
+//! [`GitHistory::changes`] lists its regular blobs added, modified or deleted against its first
+//! parent (a root commit against the empty tree), and [`GitHistory::tree_blobs`] every blob of a
+//! commit's tree. Trees, submodules and symbolic links (a link blob is not source) are left out.
 
 use crate::content::{too_large, ContentSource};
 use crate::rows::PathBytes;
@@ -52,31 +54,64 @@ pub struct BlobChange {
     pub new: Option<ContentId>,
 }
 
-/// The first-parent history of one branch of an open repository.
+/// Which commits a replay covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HistorySpec {
+    /// The whole first-parent history of a branch or other reference (`None`: `HEAD`).
+    Branch(Option<String>),
+    /// The commits after `from` on the first-parent history of `to` (`from` itself excluded).
+    Range {
+        /// The commit the range starts after: a branch, tag or commit id.
+        from: String,
+        /// The commit the range ends at: a branch, tag or commit id.
+        to: String,
+    },
+}
+
+impl std::fmt::Display for HistorySpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HistorySpec::Branch(branch) => f.write_str(branch.as_deref().unwrap_or("HEAD")),
+            HistorySpec::Range { from, to } => write!(f, "{from}..{to}"),
+        }
+    }
+}
+
+/// The commits a replay covers, oldest first (index `i` is time `i`), and the commit just before
+/// the first (the start of a range; `None` when the first commit is a root commit).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommitLine {
+    /// The commit before the first replayed one.
+    pub base: Option<ObjectId>,
+    /// The replayed commits, oldest first.
+    pub commits: Vec<CommitMeta>,
+}
+
+/// The first-parent history of one branch (or range) of an open repository.
 pub struct GitHistory {
     repo: gix::Repository,
-    commits: Vec<CommitMeta>,
+    line: CommitLine,
 }
 
 impl GitHistory {
     /// Opens the repository at `path` (isolated from global configuration) and reads the
-    /// first-parent chain of `branch` (default `HEAD`), oldest first.
-    pub fn open(path: &Path, branch: Option<&str>) -> anyhow::Result<GitHistory> {
+    /// first-parent commits that `spec` selects, oldest first. A repository, reference or range
+    /// that cannot be used is a [`HistoryRefused`] error.
+    pub fn open(path: &Path, spec: &HistorySpec) -> anyhow::Result<GitHistory> {
         let repo = open_repo(path)?;
-        let tip = match branch {
-            None => {
-                repo.head_id().map_err(|e| refused(format!("{}: HEAD does not name a commit: {e}", path.display())))?
+        let (tip, stop) = match spec {
+            HistorySpec::Branch(None) => {
+                let head = repo
+                    .head_id()
+                    .map_err(|e| refused(format!("{}: HEAD does not name a commit: {e}", path.display())))?;
+                (head.detach(), None)
             }
-            Some(name) => repo
-                .find_reference(name)
-                .map_err(|e| refused(format!("{}: no branch or reference {name:?}: {e}", path.display())))?
-                .peel_to_id()
-                .with_context(|| format!("resolving {name}"))?,
-        }
-        .detach();
+            HistorySpec::Branch(Some(name)) => (resolve(&repo, path, name)?, None),
+            HistorySpec::Range { from, to } => (resolve(&repo, path, to)?, Some(resolve(&repo, path, from)?)),
+        };
         let mut commits = Vec::new();
         let mut next = Some(tip);
-        while let Some(id) = next {
+        while let Some(id) = next.filter(|id| Some(*id) != stop) {
             let commit = repo.find_commit(id).with_context(|| format!("reading commit {id}"))?;
             let author = commit.author().with_context(|| format!("author of commit {id}"))?;
             let message = commit.message().with_context(|| format!("message of commit {id}"))?;
@@ -88,19 +123,38 @@ impl GitHistory {
             });
             next = commit.parent_ids().next().map(|parent| parent.detach());
         }
+        if let (HistorySpec::Range { from, to }, Some(base)) = (spec, stop) {
+            if next != Some(base) {
+                return Err(refused(format!(
+                    "{from} ({base}) is not on the first-parent history of {to}; write a start commit listed by \
+                     `git rev-list --first-parent {to}`"
+                )));
+            }
+            if commits.is_empty() {
+                return Err(refused(format!(
+                    "the range {from}..{to} holds no commit ({from} and {to} are the same commit); write an \
+                     earlier start commit"
+                )));
+            }
+        }
         commits.reverse();
-        Ok(GitHistory { repo, commits })
+        Ok(GitHistory { repo, line: CommitLine { base: stop, commits } })
     }
 
-    /// The same history read by another thread: opens the repository at `git_dir` again for
-    /// `commits` read earlier by [`GitHistory::open`] (a repository handle stays on its thread).
-    pub fn reopen(git_dir: &Path, commits: Vec<CommitMeta>) -> anyhow::Result<GitHistory> {
-        Ok(GitHistory { repo: open_repo(git_dir)?, commits })
+    /// The same history read by another thread: opens the repository at `git_dir` again for the
+    /// `line` read earlier by [`GitHistory::open`] (a repository handle stays on its thread).
+    pub fn reopen(git_dir: &Path, line: CommitLine) -> anyhow::Result<GitHistory> {
+        Ok(GitHistory { repo: open_repo(git_dir)?, line })
     }
 
     /// The commits, oldest first: index `i` is time `i`.
     pub fn commits(&self) -> &[CommitMeta] {
-        &self.commits
+        &self.line.commits
+    }
+
+    /// The replayed commits and the commit before them.
+    pub fn line(&self) -> &CommitLine {
+        &self.line
     }
 
     /// The git folder, from which a [`GitSource`] reads blobs.
@@ -108,28 +162,43 @@ impl GitHistory {
         self.repo.git_dir()
     }
 
-    /// The regular-blob changes of commit `i` against its first parent.
+    /// The regular-blob changes of commit `i` against its first parent (the range's start for
+    /// the first commit of a range, the empty tree for a root commit).
     pub fn changes(&self, i: usize) -> anyhow::Result<Vec<BlobChange>> {
-        let tree_of = |index: usize| -> anyhow::Result<Vec<u8>> {
-            let id = self.repo.find_commit(self.commits[index].id)?.tree_id()?;
+        let parent = if i == 0 { self.line.base } else { Some(self.line.commits[i - 1].id) };
+        self.diff(parent, self.line.commits[i].id)
+    }
+
+    /// Every regular blob of the tree of `commit`, as an addition.
+    pub fn tree_blobs(&self, commit: ObjectId) -> anyhow::Result<Vec<BlobChange>> {
+        self.diff(None, commit)
+    }
+
+    /// The regular-blob changes from the tree of `old` (`None`: the empty tree) to that of `new`.
+    fn diff(&self, old: Option<ObjectId>, new: ObjectId) -> anyhow::Result<Vec<BlobChange>> {
+        let tree_of = |commit: ObjectId| -> anyhow::Result<Vec<u8>> {
+            let id = self.repo.find_commit(commit)?.tree_id()?;
             Ok(self.repo.find_tree(id)?.detach().data)
         };
-        let new = tree_of(i)?;
-        let old = if i == 0 { Vec::new() } else { tree_of(i - 1)? };
+        let new_tree = tree_of(new)?;
+        let old_tree = old.map(tree_of).transpose()?.unwrap_or_default();
         let mut recorder = gix::diff::tree::Recorder::default();
         let kind = self.repo.object_hash();
         gix::diff::tree(
-            gix::objs::TreeRefIter::from_bytes(&old, kind),
-            gix::objs::TreeRefIter::from_bytes(&new, kind),
+            gix::objs::TreeRefIter::from_bytes(&old_tree, kind),
+            gix::objs::TreeRefIter::from_bytes(&new_tree, kind),
             gix::diff::tree::State::default(),
             &self.repo.objects,
             &mut recorder,
         )
-        .map_err(|e| anyhow!("diffing commit {} against its parent: {e}", self.commits[i].id))?;
+        .map_err(|e| match old {
+            Some(old) => anyhow!("diffing commit {new} against commit {old}: {e}"),
+            None => anyhow!("reading the tree of commit {new}: {e}"),
+        })?;
         Ok(recorder.records.into_iter().filter_map(blob_change).collect())
     }
 
-    /// Reads a blob's bytes (for `.gitignore` files).
+    /// Reads a blob's bytes (for `.gitignore` files and rename detection).
     pub fn read_blob(&self, id: ContentId) -> anyhow::Result<Vec<u8>> {
         Ok(self.repo.find_blob(object_id(id))?.detach().data)
     }
@@ -138,6 +207,36 @@ impl GitHistory {
     pub fn blob_size(&self, id: ContentId) -> Result<u64, InputError> {
         self.repo.find_header(object_id(id)).map(|header| header.size()).map_err(|e| missing(&e))
     }
+}
+
+/// The commit that `name` (a branch, tag or other reference, or a full or abbreviated commit id)
+/// names in `repo`.
+fn resolve(repo: &gix::Repository, path: &Path, name: &str) -> anyhow::Result<ObjectId> {
+    let unknown = || {
+        refused(format!(
+            "{}: no branch, tag or commit {name:?}; write a branch or tag name or a commit id \
+             (`git log --oneline` lists them)",
+            path.display()
+        ))
+    };
+    let id = match repo.try_find_reference(name) {
+        Ok(Some(mut reference)) => reference.peel_to_id().with_context(|| format!("resolving {name}"))?.detach(),
+        _ => {
+            let prefix = gix::hash::Prefix::from_hex(name).map_err(|_| unknown())?;
+            match repo.objects.lookup_prefix(prefix, None) {
+                Ok(Some(Ok(id))) => id,
+                Ok(Some(Err(()))) => {
+                    return Err(refused(format!(
+                        "{}: the commit id {name:?} is ambiguous; write more of its digits",
+                        path.display()
+                    )))
+                }
+                Ok(None) | Err(_) => return Err(unknown()),
+            }
+        }
+    };
+    repo.find_commit(id).map_err(|_| refused(format!("{}: {name:?} ({id}) is not a commit", path.display())))?;
+    Ok(id)
 }
 
 fn open_repo(path: &Path) -> anyhow::Result<gix::Repository> {

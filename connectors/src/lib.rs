@@ -9,6 +9,7 @@ pub mod config_hash;
 pub mod content;
 pub mod git;
 pub mod ignores;
+pub mod renames;
 pub mod rows;
 pub mod sink;
 pub mod tree_state;

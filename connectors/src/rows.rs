@@ -94,6 +94,25 @@ pub struct CommitRow {
     pub subject: String,
 }
 
+/// A row of `lineage` (replay): a file renamed by the commit at the row's time (unit keys `None`),
+/// or one unit of a renamed file that has the same kind, qualified name and ordinal in both
+/// contents, with its key at the old path and at the new one.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Debug)]
+pub struct LineageRow {
+    /// The renaming commit's id, 40 lower-case hexadecimal digits.
+    pub commit: String,
+    /// The path before the rename.
+    pub old_path: PathBytes,
+    /// The path after it.
+    pub new_path: PathBytes,
+    /// Shared content of the old and new file in percent (100: the same bytes).
+    pub similarity: u32,
+    /// The unit's key at the old path (`None` on the file's own row).
+    pub old_unit_key: Option<i64>,
+    /// The unit's key at the new path (`None` on the file's own row).
+    pub new_unit_key: Option<i64>,
+}
+
 /// The stable key of a unit at a path: a hash of (path, kind, qualified name, ordinal), as Int64.
 pub fn unit_key(path: &[u8], id: &LocalUnitId) -> i64 {
     let mut bytes = Vec::with_capacity(path.len() + id.name.len() + 16);

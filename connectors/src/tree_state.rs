@@ -73,6 +73,15 @@ impl TreeState {
         deltas
     }
 
+    /// The whole filtered state, as additions sorted by path: what a replay that starts at this
+    /// tree (a range's first commit, a resumed run's durable commit) feeds as one batch.
+    pub fn state(&self) -> Vec<Delta> {
+        let mut state: Vec<Delta> =
+            self.verdicts.iter().map(|(path, verdict)| (path.clone(), verdict.clone(), 1)).collect();
+        state.sort_by(|a, b| a.0.cmp(&b.0));
+        state
+    }
+
     fn read_rules(&self, history: &GitHistory) -> IgnoreRules {
         let files = self.blobs.iter().filter(|(path, _)| is_ignore_file(path)).filter_map(|(path, &id)| match history
             .read_blob(id)

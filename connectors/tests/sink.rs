@@ -5,9 +5,9 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type, Int8Type};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
-use cpt_connectors::rows::{CloneMemberRow, CommitRow, ErrorRow, FileRow, UnitRow};
+use cpt_connectors::rows::{CloneMemberRow, CommitRow, ErrorRow, FileRow, LineageRow, UnitRow};
 use cpt_connectors::sink::{
-    read_manifest, table_names, OpenMode, OutputDir, PartFile, RunInfo, TableRow, Update, MANIFEST_FILE,
+    read_manifest, table_names, OpenMode, OutputDir, OutputRefused, PartFile, RunInfo, TableRow, Update, MANIFEST_FILE,
 };
 use cpt_operators::model::{
     ContentId, ErrorReason, FileStats, Lang, LocalUnitId, Metrics, UnitFingerprint, UnitKind, VECTOR_DIMS,
@@ -29,6 +29,7 @@ fn info(config_hash: &str) -> RunInfo {
             ("rust".to_string(), "0.24.2".to_string()),
             ("python".to_string(), "0.25.0".to_string()),
         ],
+        commits: Vec::new(),
     }
 }
 
@@ -184,12 +185,22 @@ fn write_all_tables(dir: &OutputDir) -> Vec<PartFile> {
         0,
         1,
     )];
+    let renamed = |old_unit_key, new_unit_key| LineageRow {
+        commit: "6b17bf9d0c6a1e2f3b4c5d6e7f8091a2b3c4d5e6".to_string(),
+        old_path: NON_UTF8.to_vec(),
+        new_path: b"src/moved.rs".to_vec(),
+        similarity: 87,
+        old_unit_key,
+        new_unit_key,
+    };
+    let lineage = [at(renamed(None, None), 0, 1), at(renamed(Some(-3), Some(i64::MAX)), 0, 1)];
     vec![
         dir.write_part(0, &files).unwrap().unwrap(),
         dir.write_part(1, &units).unwrap().unwrap(),
         dir.write_part(0, &clones).unwrap().unwrap(),
         dir.write_part(1, &errors).unwrap().unwrap(),
         dir.write_part(0, &commits).unwrap().unwrap(),
+        dir.write_part(1, &lineage).unwrap().unwrap(),
     ]
 }
 
@@ -306,6 +317,26 @@ fn every_table_round_trips_with_reader_friendly_types() {
     assert_eq!(i64s(&commits, "author_time"), [1_700_000_000]);
     assert_eq!(strs(&commits, "author"), [Some("Zoë".into())]);
 
+    let lineage = read_single(&out, &parts[5]);
+    assert_eq!(
+        column_names(&lineage)[2..],
+        [
+            "commit",
+            "old_path",
+            "old_path_raw",
+            "new_path",
+            "new_path_raw",
+            "similarity",
+            "old_unit_key",
+            "new_unit_key"
+        ]
+    );
+    assert_eq!(lineage.column_by_name("old_path_raw").unwrap().as_binary::<i32>().value(0), NON_UTF8);
+    assert_eq!(lineage.column_by_name("new_path_raw").unwrap().null_count(), 2);
+    assert_eq!(i32s(&lineage, "similarity"), [87, 87]);
+    let keys = |name| lineage.column_by_name(name).unwrap().as_primitive::<Int64Type>().iter().collect::<Vec<_>>();
+    assert_eq!((keys("old_unit_key"), keys("new_unit_key")), (vec![None, Some(-3)], vec![None, Some(i64::MAX)]));
+
     let manifest = read_manifest(&out).unwrap();
     assert_eq!(manifest.durable_time, Some(0));
     assert!(manifest.complete);
@@ -331,11 +362,12 @@ fn schemas_start_with_time_and_diff_and_match_batches() {
     check::<CloneMemberRow>();
     check::<ErrorRow>();
     check::<CommitRow>();
+    check::<LineageRow>();
     assert_eq!(
         table_names(),
-        [FileRow::TABLE, UnitRow::TABLE, CloneMemberRow::TABLE, ErrorRow::TABLE, CommitRow::TABLE]
+        [FileRow::TABLE, UnitRow::TABLE, CloneMemberRow::TABLE, ErrorRow::TABLE, CommitRow::TABLE, LineageRow::TABLE]
     );
-    assert_eq!(table_names(), ["files", "units", "clone_groups", "errors", "commits"]);
+    assert_eq!(table_names(), ["files", "units", "clone_groups", "errors", "commits", "lineage"]);
 }
 
 #[test]
@@ -505,6 +537,7 @@ fn resume_refuses_another_configuration_or_source() {
     drop(dir);
 
     let err = OutputDir::open(&out, info("c2"), OpenMode::Resume).unwrap_err();
+    assert!(err.downcast_ref::<OutputRefused>().is_some(), "a usage error: {err:#}");
     let message = format!("{err:#}");
     assert!(message.contains("configuration differs"), "{message}");
     assert!(message.contains("c1") && message.contains("c2"), "{message}");
@@ -525,6 +558,27 @@ fn resume_refuses_another_configuration_or_source() {
     reordered.grammar_versions.reverse();
     let dir = OutputDir::open(&out, reordered, OpenMode::Resume).unwrap();
     assert_eq!(dir.durable_time(), Some(0));
+}
+
+#[test]
+fn a_replay_records_its_tip_and_the_commit_at_the_durable_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = out_dir(&tmp);
+    let shas: Vec<String> = ["3f", "a0", "c9", "17"].iter().map(|digits| digits.repeat(20)).collect();
+    let replay =
+        |commits: usize| RunInfo { source_kind: "replay".into(), commits: shas[..commits].to_vec(), ..info("c1") };
+    let dir = OutputDir::open(&out, replay(3), FRESH).unwrap();
+    dir.commit(write_all_tables(&dir), 1, false).unwrap();
+    let manifest = read_manifest(&out).unwrap();
+    assert_eq!(manifest.durable_commit.as_deref(), Some(shas[1].as_str()));
+    assert_eq!(manifest.source.tip.as_deref(), Some(shas[2].as_str()));
+    drop(dir);
+    // The branch moved on: the resumed run records the new tip with its next commit.
+    let dir = OutputDir::open(&out, replay(4), OpenMode::Resume).unwrap();
+    dir.commit(Vec::new(), 3, true).unwrap();
+    let manifest = read_manifest(&out).unwrap();
+    assert_eq!(manifest.durable_commit.as_deref(), Some(shas[3].as_str()));
+    assert_eq!(manifest.source.tip.as_deref(), Some(shas[3].as_str()));
 }
 
 #[test]
@@ -567,7 +621,8 @@ fn manifest_records_the_run_and_is_replaced_atomically() {
     let manifest = read_manifest(&out).unwrap();
     assert_eq!(read_manifest(&out.join(MANIFEST_FILE)).unwrap(), manifest);
     assert_eq!(manifest, dir.manifest().unwrap());
-    assert_eq!(manifest.format_version, 1);
+    assert_eq!(manifest.format_version, 2);
+    assert_eq!((manifest.durable_commit, manifest.source.tip), (None, None), "a scan has no commits");
     assert_eq!(manifest.engine_version, env!("CARGO_PKG_VERSION"));
     assert_eq!(manifest.grammar_versions["rust"], "0.24.2");
     assert_eq!(manifest.config_hash, "c1");

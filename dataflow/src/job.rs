@@ -4,7 +4,7 @@
 
 use crate::graph::{build, GraphContext, GraphInputs, GraphProbes};
 use anyhow::anyhow;
-use cpt_connectors::rows::{CommitRow, ErrorRow, PathBytes};
+use cpt_connectors::rows::{CommitRow, ErrorRow, LineageRow, PathBytes};
 use cpt_operators::model::ContentKey;
 use std::sync::Arc;
 use timely::worker::Worker;
@@ -49,6 +49,12 @@ impl Driver<'_> {
         self.fed_one();
     }
 
+    /// A rename of the current time's commit (a row of `lineage`).
+    pub fn lineage(&mut self, row: LineageRow) {
+        self.inputs.lineage.update(row, 1);
+        self.fed_one();
+    }
+
     fn fed_one(&mut self) {
         self.fed += 1;
         if self.fed.is_multiple_of(UPDATES_PER_STEP) {
@@ -61,6 +67,7 @@ impl Driver<'_> {
         self.inputs.events.flush();
         self.inputs.errors.flush();
         self.inputs.commits.flush();
+        self.inputs.lineage.flush();
     }
 
     /// Moves every later update to `time` (every worker must advance alike).
@@ -68,10 +75,12 @@ impl Driver<'_> {
         self.inputs.events.advance_to(time);
         self.inputs.errors.advance_to(time);
         self.inputs.commits.advance_to(time);
+        self.inputs.lineage.advance_to(time);
         self.flush();
     }
 
-    /// Advances to `time` and steps until every output for earlier times is written.
+    /// Advances to `time` and steps until every output for earlier times is written as part files
+    /// (the committer lists them in the manifest when it next sees the frontier advance).
     pub fn complete_before(&mut self, time: u64) {
         self.advance_to(time);
         let probe = &self.probes.written;

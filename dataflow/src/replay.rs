@@ -1,109 +1,109 @@
-//! A `replay` job: the first-parent history of a branch, oldest first, commit `i` at time `i`
-//! (ARCHITECTURE §2). Worker 0 reads each commit's blob changes, filters them like a scan of that
-//! commit's tree and feeds the differences; every worker advances time in lockstep. Many commits
-//! are in flight at once: the feeder waits for the computation only every
-//! [`COMMITS_IN_FLIGHT`] commits, and the sinks group times into epochs.
+//! A `replay` job: the first-parent history of a branch (or a range of it), oldest first, commit
+//! `i` at time `i` (ARCHITECTURE §2). [`plan_replay`] reads the history and decides where the
+//! replay starts ([`crate::resume`]); [`run_replay`] runs the graph with worker 0 feeding the
+//! commits ([`crate::feed`]). Many commits are in flight at once: the feeder waits for the
+//! computation only every [`COMMITS_IN_FLIGHT`] commits (or every epoch, when epochs are
+//! shorter), and the sinks group times into epochs.
+//!
+//! A resumed run feeds the whole tree of its durable commit `T` at time `T`, then the commits
+//! after it; its sinks drop every row at or before `T`, which the output holds already, so the
+//! output ends as an uninterrupted run's would.
 
-use crate::job::{run_graph, Driver};
+pub use crate::feed::COMMITS_IN_FLIGHT;
+
+use crate::feed::{commits_in_flight, follow, Feed};
+use crate::job::run_graph;
 use crate::progress::Progress;
+use crate::resume::{decide, ReplayStart};
 use crate::settings::{RunSettings, Started};
-use crate::stats::RunStats;
 use crate::summary::Summary;
-use cpt_connectors::git::{CommitMeta, GitHistory, GitSource};
-use cpt_connectors::rows::CommitRow;
-use cpt_connectors::tree_state::{TreeState, Verdict};
-use cpt_connectors::walk::ScanPolicy;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use cpt_connectors::git::{CommitLine, CommitMeta, GitHistory, GitSource, HistorySpec};
+use cpt_connectors::sink::{OpenMode, RunInfo};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// How many commits may be fed before the feeder waits for their rows to be computed.
-pub const COMMITS_IN_FLIGHT: usize = 256;
 
 /// Everything a replay needs to know.
 #[derive(Clone, Debug)]
 pub struct ReplayJob {
     /// The repository (its working tree or git folder).
     pub repo: PathBuf,
-    /// The branch or reference to replay; `None` for `HEAD`.
-    pub branch: Option<String>,
+    /// The branch or range to replay.
+    pub history: HistorySpec,
     /// What every job is told.
     pub settings: RunSettings,
 }
 
-/// Replays the history to completion and returns its summary. A repository that cannot be
-/// opened or a branch that does not exist is a [`cpt_connectors::git::HistoryRefused`] error.
-pub fn run_replay(job: ReplayJob) -> anyhow::Result<Summary> {
-    let started = Instant::now();
-    let history = GitHistory::open(&job.repo, job.branch.as_deref())?;
-    let commits: Arc<Vec<CommitMeta>> = Arc::new(history.commits().to_vec());
+/// A replay ready to run: its history read and its start decided.
+pub struct ReplayPlan {
+    settings: RunSettings,
+    git_dir: PathBuf,
+    line: CommitLine,
+    info: RunInfo,
+    /// Where the replay starts.
+    pub start: ReplayStart,
+}
+
+impl ReplayPlan {
+    /// The replayed commits, oldest first.
+    pub fn commits(&self) -> &[CommitMeta] {
+        &self.line.commits
+    }
+}
+
+/// Reads the history and decides where the replay starts. A repository, reference or range that
+/// cannot be used is a [`cpt_connectors::git::HistoryRefused`] error; an output folder that holds
+/// another run, or a history rewritten since the output was written, is a
+/// [`cpt_connectors::sink::OutputRefused`] error.
+pub fn plan_replay(job: ReplayJob) -> anyhow::Result<ReplayPlan> {
+    let history = GitHistory::open(&job.repo, &job.history)?;
+    let line = history.line().clone();
     let git_dir = history.git_dir().to_path_buf();
-    drop(history);
-    let source = format!("{} ({})", job.repo.display(), job.branch.as_deref().unwrap_or("HEAD"));
-    let settings = &job.settings;
+    let repo = job.repo.canonicalize().unwrap_or(job.repo);
+    let source = format!("{} ({})", repo.display(), job.history);
+    let commit_ids = line.commits.iter().map(|meta| meta.id.to_string()).collect();
+    let info = job.settings.run_info("replay", source, commit_ids);
+    let start = decide(&job.settings.out, job.settings.overwrite, &info, &line.commits)?;
+    Ok(ReplayPlan { settings: job.settings, git_dir, line, info, start })
+}
+
+/// Runs a planned replay to completion and returns its summary; `None` when the output is up to
+/// date (nothing is written then).
+pub fn run_replay(plan: ReplayPlan) -> anyhow::Result<Option<Summary>> {
+    let started = Instant::now();
+    let ReplayPlan { settings, git_dir, line, info, start } = plan;
+    let (mode, resume_at) = match start {
+        ReplayStart::UpToDate => return Ok(None),
+        ReplayStart::Fresh => (OpenMode::Fresh { overwrite: settings.overwrite }, None),
+        ReplayStart::Resume(point) => (OpenMode::Resume, point.map(|p| p.time)),
+    };
     let content = Arc::new(GitSource::new(&git_dir, settings.policy.max_file_size));
-    let Started { ctx, memo, stats } = settings.start("replay", source, content)?;
-    let total = commits.len() as u64;
-    let progress = Progress::start_commits(settings.progress, total, Arc::clone(&stats), Arc::clone(&memo));
-    let feed_stats = Arc::clone(&stats);
-    let policy = settings.policy.clone();
+    let Started { ctx, memo, stats } = settings.start(info, mode, content)?;
+    let commits = line.commits.len();
+    let replayed = commits as u64 - resume_at.map_or(0, |t| t + 1);
+    let progress = Progress::start_commits(settings.progress, replayed, Arc::clone(&stats), Arc::clone(&memo));
+    let (feed_memo, feed_stats, policy) = (Arc::clone(&memo), Arc::clone(&stats), settings.policy.clone());
+    let in_flight = commits_in_flight(settings.epochs.max_times);
     run_graph(settings.workers, ctx, move |driver| {
         if driver.index() == 0 {
-            feed(driver, &git_dir, &commits, policy.clone(), &feed_stats)
+            let feed = Feed {
+                git_dir: &git_dir,
+                line: &line,
+                resume_at,
+                in_flight,
+                policy: policy.clone(),
+                memo: &feed_memo,
+                stats: &feed_stats,
+            };
+            feed.run(driver)
         } else {
-            (0..commits.len()).for_each(|i| step_time(driver, i));
+            follow(driver, resume_at, commits, in_flight);
             Ok(())
         }
     })?;
     drop(progress);
     memo.flush_cache();
     let mut summary = Summary::from_stats(&stats, memo.counts(), started.elapsed());
-    summary.commits = Some(total);
-    Ok(summary)
-}
-
-/// Moves a worker to the time of commit `i`, waiting for the computation every
-/// [`COMMITS_IN_FLIGHT`] commits.
-fn step_time(driver: &mut Driver, i: usize) {
-    if i > 0 && i.is_multiple_of(COMMITS_IN_FLIGHT) {
-        driver.computed_before(i as u64);
-    } else {
-        driver.advance_to(i as u64);
-    }
-}
-
-/// Worker 0: reads every commit's changes and feeds the differences of the filtered tree.
-fn feed(
-    driver: &mut Driver,
-    git_dir: &Path,
-    commits: &[CommitMeta],
-    policy: ScanPolicy,
-    stats: &RunStats,
-) -> Result<(), String> {
-    let history = GitHistory::reopen(git_dir, commits.to_vec()).map_err(|e| format!("{e:#}"))?;
-    let mut tree = TreeState::new(policy);
-    for (i, meta) in commits.iter().enumerate() {
-        step_time(driver, i);
-        let changes = history.changes(i).map_err(|e| format!("{e:#}"))?;
-        for (path, verdict, diff) in tree.apply(changes, &history) {
-            match verdict {
-                Verdict::File(key) => {
-                    if diff > 0 {
-                        stats.files_found.fetch_add(1, Ordering::Relaxed);
-                    }
-                    driver.file(key, path, diff);
-                }
-                Verdict::Error(row) => driver.error(row, diff),
-            }
-        }
-        driver.commit(CommitRow {
-            sha: meta.id.to_string(),
-            author_time: meta.author_time,
-            author: meta.author.clone(),
-            subject: meta.subject.clone(),
-        });
-        stats.commits_read.fetch_add(1, Ordering::Relaxed);
-    }
-    Ok(())
+    summary.commits = Some(replayed);
+    Ok(Some(summary))
 }

@@ -7,6 +7,7 @@ use crate::settings::{RunSettings, Started};
 use crate::summary::Summary;
 use anyhow::{bail, Context};
 use cpt_connectors::content::TreeSource;
+use cpt_connectors::sink::OpenMode;
 use cpt_connectors::walk::{TreeWalk, WalkItem};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -31,7 +32,9 @@ pub fn run_scan(job: ScanJob) -> anyhow::Result<Summary> {
     let root = job.root.canonicalize().with_context(|| format!("resolving {}", job.root.display()))?;
     let settings = &job.settings;
     let content = Arc::new(TreeSource::new(&root, settings.policy.max_file_size));
-    let Started { ctx, memo, stats } = settings.start("scan", root.display().to_string(), content)?;
+    let info = settings.run_info("scan", root.display().to_string(), Vec::new());
+    let Started { ctx, memo, stats } =
+        settings.start(info, OpenMode::Fresh { overwrite: settings.overwrite }, content)?;
     let walk_stats = Arc::clone(&stats);
     let progress = Progress::start(settings.progress, Arc::clone(&stats), Arc::clone(&memo));
     let policy = settings.policy.clone();

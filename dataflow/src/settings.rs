@@ -39,6 +39,8 @@ pub struct RunSettings {
     pub progress: bool,
     /// Keep skipped and policy-rejected paths for the summary's listing.
     pub verbose: bool,
+    /// How times are grouped into epochs (durable points) of part files.
+    pub epochs: EpochPolicy,
 }
 
 /// The settings that change results, hashed into the manifest.
@@ -86,10 +88,10 @@ impl RunSettings {
         }
     }
 
-    /// Opens the output folder for a run of `kind` (`scan`, `replay`) over `source`, and builds
-    /// the content cache and the graph context that reads contents from `content`.
-    pub fn start(&self, kind: &str, source: String, content: Arc<dyn ContentSource>) -> anyhow::Result<Started> {
-        let info = RunInfo {
+    /// What the manifest records of a run of `kind` (`scan`, `replay`) over `source`, replaying
+    /// `commits` (none for a scan) with these settings.
+    pub fn run_info(&self, kind: &str, source: String, commits: Vec<String>) -> RunInfo {
+        RunInfo {
             source_kind: kind.into(),
             source,
             config_hash: self.config_hash(),
@@ -97,8 +99,14 @@ impl RunSettings {
                 .into_iter()
                 .map(|(lang, version)| (lang.to_string(), version.to_string()))
                 .collect(),
-        };
-        let out = OutputDir::open(&self.out, info, OpenMode::Fresh { overwrite: self.overwrite })?;
+            commits,
+        }
+    }
+
+    /// Opens the output folder for the run `info` describes, as `mode` says, and builds the content
+    /// cache and the graph context that reads contents from `content`.
+    pub fn start(&self, info: RunInfo, mode: OpenMode, content: Arc<dyn ContentSource>) -> anyhow::Result<Started> {
+        let out = OutputDir::open(&self.out, info, mode)?;
         let memo = Arc::new(ContentMemo::new(content, self.analysis.clone()).with_cache(self.open_cache()));
         let stats = Arc::new(RunStats::default());
         if self.verbose {
@@ -107,7 +115,7 @@ impl RunSettings {
         let ctx = GraphContext {
             memo: Arc::clone(&memo),
             out,
-            epochs: EpochPolicy::default(),
+            epochs: self.epochs,
             min_tokens: self.min_tokens,
             stats: Arc::clone(&stats),
             failure: Arc::new(JobFailure::default()),

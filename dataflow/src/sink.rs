@@ -1,6 +1,7 @@
 //! Sink operators: each worker writes its share of every table as Parquet part files, one per
 //! epoch, once the frontier has passed the epoch's times; one committer (worker 0) adds the parts
-//! to the manifest and advances the durable time (ARCHITECTURE §6).
+//! to the manifest and advances the durable time (ARCHITECTURE §6). A resumed run's sinks drop
+//! every row at or before the durable time it resumes from: the output holds those already.
 
 use crate::failure::JobFailure;
 use cpt_connectors::sink::{OutputDir, PartFile, TableRow, Update};
@@ -17,13 +18,26 @@ use timely::dataflow::Stream;
 /// Part files written, as announced to the committer.
 pub type Parts<'s> = Stream<'s, u64, Vec<PartFile>>;
 
-/// How many times an epoch may span, and for how long complete times may wait to be written.
+/// How times are grouped into epochs, and for how long complete times may wait to be written.
+///
+/// Epochs are fixed spans of times, `[0, n)`, `[n, 2n)`, …, the same for every sink, so that
+/// all tables reach each epoch's end together and the durable time advances epoch by epoch, even
+/// for tables with rows at few times. A sink writes every complete time it holds once the epoch of
+/// the oldest is complete, or once that time has waited `max_wait`, or when its input ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EpochPolicy {
-    /// An epoch is written once it holds this many complete times…
+    /// Times per epoch (`n`).
     pub max_times: usize,
-    /// …or once its first complete time has waited this long, or when the input ends.
+    /// How long a complete time may wait for the rest of its epoch.
     pub max_wait: Duration,
+}
+
+impl EpochPolicy {
+    /// The first time after the epoch that holds `time`.
+    fn epoch_end(&self, time: u64) -> u64 {
+        let span = self.max_times.max(1) as u64;
+        (time / span).saturating_add(1).saturating_mul(span)
+    }
 }
 
 impl Default for EpochPolicy {
@@ -43,6 +57,8 @@ pub struct SinkContext {
     pub epochs: EpochPolicy,
     /// Where a write failure is recorded.
     pub failure: Arc<JobFailure>,
+    /// Rows at this time or earlier are dropped, not written (a resumed run's durable time).
+    pub suppress_through: Option<u64>,
 }
 
 /// Writes a changelog table. Rows are exchanged by `key` (all updates of one row, and of one
@@ -64,6 +80,12 @@ where
         let mut waiting_since: Option<Instant> = None;
         move |(input, frontier), output| {
             input.for_each(|capability, data| {
+                if let Some(through) = ctx.suppress_through {
+                    data.retain(|(_, time, _)| *time > through);
+                }
+                if data.is_empty() {
+                    return;
+                }
                 let earlier = held.as_ref().is_none_or(|c| capability.least().is_some_and(|t| t < c.time()));
                 if earlier {
                     held = capability.retain_least(0);
@@ -71,14 +93,14 @@ where
                 times.extend(data.iter().map(|(_, t, _)| *t));
                 stash.append(data);
             });
-            let Some(capability) = held.as_ref() else { return };
+            let (Some(capability), Some(&oldest)) = (held.as_ref(), times.first()) else { return };
             let frontier = frontier.frontier();
-            let complete = times.iter().take_while(|t| !frontier.less_equal(t)).count();
-            if complete == 0 {
+            if frontier.less_equal(&oldest) {
                 return;
             }
             let waited = waiting_since.get_or_insert_with(Instant::now).elapsed();
-            if !frontier.is_empty() && complete < ctx.epochs.max_times && waited < ctx.epochs.max_wait {
+            let epoch_complete = !frontier.less_equal(&(ctx.epochs.epoch_end(oldest) - 1));
+            if !frontier.is_empty() && !epoch_complete && waited < ctx.epochs.max_wait {
                 activator.activate_after(ctx.epochs.max_wait - waited);
                 return;
             }
@@ -100,12 +122,13 @@ where
 }
 
 /// Adds announced parts to the manifest on worker 0 whenever the frontier of all parts advances,
-/// and marks the output complete when every input has closed. After a failed write nothing more
-/// is committed, so the durable time never passes rows that are missing.
+/// and marks the output complete when every input has closed. The durable time never passes rows
+/// that are not committed: not a time the frontier has not passed, nor one held by a part still
+/// waiting for later times (see [`durable_point`]), nor anything after a failed write.
 pub fn commit_parts(parts: Parts<'_>, worker: usize, out: OutputDir, failure: Arc<JobFailure>) {
     let to_committer = Exchange::new(|_part: &PartFile| 0u64);
     let mut pending: Vec<PartFile> = Vec::new();
-    let mut durable: Option<u64> = None;
+    let mut durable: Option<u64> = out.durable_time();
     let mut complete = false;
     parts.sink(to_committer, "Commit", move |(input, frontier)| {
         input.for_each(|_capability, data| pending.append(data));
@@ -116,19 +139,65 @@ pub fn commit_parts(parts: Parts<'_>, worker: usize, out: OutputDir, failure: Ar
         let reached = match frontier.first() {
             None => pending.iter().map(|p| p.max_time).chain(durable).max().or(Some(0)),
             Some(&0) => None,
-            Some(&t) => Some(t - 1),
+            Some(&t) => durable_point(t - 1, &pending),
         };
         let Some(reached) = reached else { return };
         let closing = frontier.is_empty();
-        let (ready, later): (Vec<PartFile>, Vec<PartFile>) = pending.drain(..).partition(|p| p.max_time <= reached);
-        pending = later;
-        if !closing && durable == Some(reached) && ready.is_empty() {
+        if !closing && durable.is_some_and(|d| reached <= d) {
             return;
         }
+        let (ready, later): (Vec<PartFile>, Vec<PartFile>) = pending.drain(..).partition(|p| p.max_time <= reached);
+        pending = later;
         if let Err(error) = out.commit(ready, reached, closing) {
             failure.record(format!("committing the manifest: {error:#}"));
         }
         durable = Some(reached);
         complete = closing;
     });
+}
+
+/// The latest time, at most `reached` (the last time the frontier has passed), that no pending
+/// part straddles: a part holding times on both sides of it would leave rows at or before it
+/// uncommitted. `None` when no time qualifies.
+///
+/// Sinks close epochs independently, so a part of one table may span times 5 to 10 while another
+/// table's sink still holds time 8: the frontier has then passed 7, but the durable time must stay
+/// at 4 until the first part can be committed whole.
+pub fn durable_point(reached: u64, pending: &[PartFile]) -> Option<u64> {
+    let mut point = Some(reached);
+    while let Some(t) = point {
+        let straddling = pending.iter().filter(|p| p.min_time <= t && t < p.max_time).map(|p| p.min_time).min();
+        match straddling {
+            Some(start) => point = start.checked_sub(1),
+            None => break,
+        }
+    }
+    point
+}
+
+#[cfg(test)]
+mod tests {
+    use super::durable_point;
+    use cpt_connectors::sink::PartFile;
+
+    fn part(min_time: u64, max_time: u64) -> PartFile {
+        PartFile {
+            table: "units".into(),
+            file: format!("units/part-{min_time}-{max_time}"),
+            worker: 0,
+            min_time,
+            max_time,
+            rows: 1,
+        }
+    }
+
+    #[test]
+    fn the_durable_point_stops_before_a_part_that_straddles_it() {
+        assert_eq!(durable_point(7, &[]), Some(7));
+        assert_eq!(durable_point(7, &[part(2, 7), part(8, 9)]), Some(7));
+        assert_eq!(durable_point(7, &[part(5, 10)]), Some(4));
+        // Lowering the point below one part's start can land inside another part.
+        assert_eq!(durable_point(7, &[part(5, 10), part(3, 6)]), Some(2));
+        assert_eq!(durable_point(7, &[part(0, 10)]), None);
+    }
 }

@@ -20,6 +20,8 @@ pub struct RunStats {
     pub bytes_found: AtomicU64,
     /// Commits fed to the graph by a replay.
     pub commits_read: AtomicU64,
+    /// Commits whose search for renames with edits was skipped (too many candidate pairs).
+    pub rename_searches_skipped: AtomicU64,
     /// Net rows of `files`.
     pub files: AtomicI64,
     /// Net rows of `units`.

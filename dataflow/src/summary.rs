@@ -30,6 +30,8 @@ pub struct Summary {
     pub rejected: Vec<(ErrorReason, Vec<u8>)>,
     /// Contents parsed and read from the content cache.
     pub contents: ContentCounts,
+    /// Replayed commits whose search for renames with edits was skipped.
+    pub rename_searches_skipped: u64,
     /// Wall time.
     pub wall: Duration,
 }
@@ -48,6 +50,7 @@ impl Summary {
             skipped: stats.skipped_by_reason(),
             rejected: stats.rejected(),
             contents,
+            rename_searches_skipped: stats.rename_searches_skipped.load(std::sync::atomic::Ordering::Relaxed),
             wall,
         }
     }
@@ -121,6 +124,15 @@ impl fmt::Display for Summary {
             self.contents,
             seconds,
             self.files as f64 / seconds.max(1e-9),
-        )
+        )?;
+        if self.rename_searches_skipped > 0 {
+            write!(
+                f,
+                ", renames with edits not searched in {} commits (over {} candidate pairs each)",
+                self.rename_searches_skipped,
+                cpt_connectors::renames::MAX_CANDIDATE_PAIRS
+            )?;
+        }
+        Ok(())
     }
 }

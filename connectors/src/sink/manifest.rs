@@ -15,13 +15,14 @@ pub const MANIFEST_FILE: &str = "_manifest.json";
 /// Name of the temporary file a new manifest is written to before it replaces the old one.
 pub(super) const MANIFEST_TEMP: &str = "_manifest.json.tmp";
 
-/// Version of the manifest layout and of the table schemas it describes.
-const FORMAT_VERSION: u32 = 1;
+/// Version of the manifest layout and of the table schemas it describes (2: the `lineage` table,
+/// the source's tip and the durable commit).
+const FORMAT_VERSION: u32 = 2;
 
 /// The manifest of an output folder (serialised as `_manifest.json`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
-    /// Version of the manifest layout and table schemas (1).
+    /// Version of the manifest layout and table schemas (2).
     pub format_version: u32,
     /// Version of the cpt engine that wrote the output.
     pub engine_version: String,
@@ -33,6 +34,10 @@ pub struct Manifest {
     pub source: SourceRecord,
     /// Every time up to and including this one is completely written; `None` before the first commit.
     pub durable_time: Option<u64>,
+    /// The commit replayed at the durable time (replay only): a resume checks that the history
+    /// still holds it there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub durable_commit: Option<String>,
     /// True once the run wrote its last time (a scan or replay that ran to its end).
     pub complete: bool,
     /// The committed part files of each table, by table name.
@@ -48,8 +53,11 @@ pub struct Manifest {
 pub struct SourceRecord {
     /// `scan`, `replay` or `watch`.
     pub kind: String,
-    /// The scanned path, or the repository, branch and tip of a replay.
+    /// The scanned path, or the repository and branch (or range) of a replay.
     pub location: String,
+    /// The commit at the tip of the replayed branch or range when the manifest was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tip: Option<String>,
 }
 
 /// One committed part file of a table.
@@ -76,8 +84,13 @@ impl Manifest {
             engine_version: env!("CARGO_PKG_VERSION").to_string(),
             grammar_versions: info.grammar_versions.iter().cloned().collect(),
             config_hash: info.config_hash.clone(),
-            source: SourceRecord { kind: info.source_kind.clone(), location: info.source.clone() },
+            source: SourceRecord {
+                kind: info.source_kind.clone(),
+                location: info.source.clone(),
+                tip: info.commits.last().cloned(),
+            },
             durable_time: None,
+            durable_commit: None,
             complete: false,
             tables: BTreeMap::new(),
             created_at: now.clone(),
@@ -119,8 +132,9 @@ impl Manifest {
         self.updated_at = now_rfc3339();
     }
 
-    /// Checks that `info` describes the run this manifest records, so that it may be resumed.
-    pub(super) fn check_resumable(&self, info: &RunInfo) -> anyhow::Result<()> {
+    /// Checks that `info` describes the run this manifest records (the same source, configuration,
+    /// engine and grammars), so that it may be resumed; the error says what differs.
+    pub fn check_resumable(&self, info: &RunInfo) -> anyhow::Result<()> {
         if self.format_version != FORMAT_VERSION {
             bail!("the output has format version {}, this cpt writes version {FORMAT_VERSION}", self.format_version);
         }

@@ -12,10 +12,12 @@
 //! writing to the folder. The state of a table at time `t` is the sum of `diff` over the rows with
 //! `time <= t`, grouped by the other columns.
 
+mod fault;
 mod files;
 mod manifest;
 mod tables;
 
+pub use fault::ABORT_AFTER_COMMIT_VARIABLE;
 pub use manifest::{read_manifest, Manifest, PartEntry, SourceRecord, MANIFEST_FILE};
 pub use tables::table_names;
 
@@ -55,12 +57,15 @@ pub trait TableRow: Sized + Send + 'static {
 pub struct RunInfo {
     /// `scan`, `replay` or `watch`.
     pub source_kind: String,
-    /// The scanned path, or the repository, branch and tip of a replay.
+    /// The scanned path, or the repository and branch (or range) of a replay.
     pub source: String,
     /// A hash of the configuration that shapes the output.
     pub config_hash: String,
     /// Grammar crate versions by language or crate name.
     pub grammar_versions: Vec<(String, String)>,
+    /// The commit replayed at each time (empty unless a replay): the manifest records the last
+    /// as the source's tip, and the one at the durable time.
+    pub commits: Vec<String>,
 }
 
 /// How to open an output folder.
@@ -71,7 +76,8 @@ pub enum OpenMode {
         /// Replace a previous run's output instead of refusing.
         overwrite: bool,
     },
-    /// Continue the run recorded in the folder's manifest from its durable time.
+    /// Continue the run recorded in the folder's manifest after its durable time; a manifest of
+    /// another run is refused with [`OutputRefused`].
     Resume,
 }
 
@@ -104,6 +110,8 @@ struct Inner {
     durable_at_open: Option<u64>,
     next_seq: AtomicU64,
     manifest: Mutex<Manifest>,
+    commits: Vec<String>,
+    fault: fault::AbortAfterCommit,
 }
 
 impl OutputDir {
@@ -112,9 +120,11 @@ impl OutputDir {
     /// `Fresh` refuses a folder holding another run's output unless `overwrite` (then that output is
     /// dropped), refuses a non-empty folder that is not a cpt output, and creates the folder.
     /// `Resume` requires a manifest with the same configuration hash, source, engine and grammar
-    /// versions. Both remove files the manifest does not list, and everything staged.
+    /// versions. Both remove files the manifest does not list, and everything staged. The test
+    /// hook of [`ABORT_AFTER_COMMIT_VARIABLE`] is read here.
     pub fn open(path: &Path, info: RunInfo, mode: OpenMode) -> anyhow::Result<OutputDir> {
         let root = path.to_path_buf();
+        let fault = fault::AbortAfterCommit::from_env()?;
         let manifest = match mode {
             OpenMode::Fresh { overwrite } => open_fresh(&root, &info, overwrite)?,
             OpenMode::Resume => open_resume(&root, &info)?,
@@ -126,6 +136,8 @@ impl OutputDir {
                 durable_at_open: manifest.durable_time,
                 next_seq: AtomicU64::new(0),
                 manifest: Mutex::new(manifest),
+                commits: info.commits,
+                fault,
             }),
         })
     }
@@ -157,9 +169,10 @@ impl OutputDir {
         Ok(Some(part))
     }
 
-    /// Adds `parts` to the manifest, records `durable_time` (and `complete`), and rewrites the
-    /// manifest atomically. Tables of [`table_names`] still without a part get an empty part file,
-    /// so that every table folder holds at least one readable file. Called by one committer only.
+    /// Adds `parts` to the manifest, records `durable_time` (with its commit, in a replay) and
+    /// `complete`, and rewrites the manifest atomically. Tables of [`table_names`] still without a
+    /// part get an empty part file, so that every table folder holds at least one readable file.
+    /// Called by one committer only.
     pub fn commit(&self, parts: Vec<PartFile>, durable_time: u64, complete: bool) -> anyhow::Result<()> {
         let mut guard = self
             .inner
@@ -204,10 +217,12 @@ impl OutputDir {
             }
         }
         next.durable_time = Some(durable_time);
+        next.durable_commit = usize::try_from(durable_time).ok().and_then(|t| self.inner.commits.get(t)).cloned();
         next.complete = complete;
         next.touch();
         manifest::write_manifest(&self.inner.root, &next)?;
         *guard = next;
+        self.inner.fault.committed();
         Ok(())
     }
 
@@ -261,14 +276,18 @@ fn open_fresh(root: &Path, info: &RunInfo, overwrite: bool) -> anyhow::Result<Ma
     Ok(manifest)
 }
 
-/// Resume open: the folder's manifest must describe this same run.
+/// Resume open: the folder's manifest must describe this same run; it takes the source's new tip.
 fn open_resume(root: &Path, info: &RunInfo) -> anyhow::Result<Manifest> {
     if !root.join(MANIFEST_FILE).is_file() {
         bail!("cannot resume: {} holds no cpt output (no {MANIFEST_FILE}); start without resuming", root.display());
     }
-    let manifest = read_manifest(root)?;
-    manifest.check_resumable(info).with_context(|| {
-        format!("cannot resume the run in {}; start afresh with --overwrite or choose another --out", root.display())
+    let mut manifest = read_manifest(root)?;
+    manifest.check_resumable(info).map_err(|reason| {
+        refused(format!(
+            "cannot resume the run in {}: {reason}; pass --overwrite to start afresh, or choose another --out",
+            root.display()
+        ))
     })?;
+    manifest.source.tip = info.commits.last().cloned();
     Ok(manifest)
 }

@@ -13,9 +13,10 @@
 //! | `clone_groups` | group_id, unit_key, path, path_raw, lang, kind, name, start_line, end_line, tokens (Int32), exact_hash |
 //! | `errors` | path, path_raw, reason, detail, content_id (NULL when the content was not read) |
 //! | `commits` | sha, author_time (Int64, seconds since the epoch), author, subject (replay only) |
+//! | `lineage` | commit, old_path, old_path_raw, new_path, new_path_raw, similarity (Int32), old_unit_key, new_unit_key (NULL on a file's row) (replay only) |
 
 use super::{TableRow, Update};
-use crate::rows::{CloneMemberRow, CommitRow, ErrorRow, FileRow, UnitRow};
+use crate::rows::{CloneMemberRow, CommitRow, ErrorRow, FileRow, LineageRow, UnitRow};
 use anyhow::{bail, Context};
 use arrow_array::{
     ArrayRef, BinaryArray, FixedSizeListArray, Int32Array, Int64Array, Int8Array, RecordBatch, StringArray,
@@ -26,7 +27,7 @@ use std::sync::{Arc, OnceLock};
 
 /// The tables this sink writes, by folder name.
 pub fn table_names() -> &'static [&'static str] {
-    &[FileRow::TABLE, UnitRow::TABLE, CloneMemberRow::TABLE, ErrorRow::TABLE, CommitRow::TABLE]
+    &[FileRow::TABLE, UnitRow::TABLE, CloneMemberRow::TABLE, ErrorRow::TABLE, CommitRow::TABLE, LineageRow::TABLE]
 }
 
 /// The schema of the table named `table`.
@@ -37,6 +38,7 @@ pub(super) fn schema_of(table: &str) -> anyhow::Result<SchemaRef> {
         CloneMemberRow::TABLE => CloneMemberRow::schema(),
         ErrorRow::TABLE => ErrorRow::schema(),
         CommitRow::TABLE => CommitRow::schema(),
+        LineageRow::TABLE => LineageRow::schema(),
         _ => bail!("no table named {table} is known to the sink"),
     })
 }
@@ -215,6 +217,38 @@ impl TableRow for CommitRow {
     }
 }
 
+impl TableRow for LineageRow {
+    const TABLE: &'static str = "lineage";
+
+    fn schema() -> SchemaRef {
+        static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+        SCHEMA
+            .get_or_init(|| {
+                let mut fields = vec![text("commit")];
+                fields.extend(path_fields_named("old_path"));
+                fields.extend(path_fields_named("new_path"));
+                fields.extend([
+                    int32("similarity"),
+                    Field::new("old_unit_key", DataType::Int64, true),
+                    Field::new("new_unit_key", DataType::Int64, true),
+                ]);
+                changelog_schema(fields)
+            })
+            .clone()
+    }
+
+    fn to_batch(updates: &[Update<Self>]) -> anyhow::Result<RecordBatch> {
+        Columns::new(updates)?
+            .text(|r| r.commit.as_str())
+            .path(|r| &r.old_path)
+            .path(|r| &r.new_path)
+            .int32("similarity", |r| r.similarity)?
+            .optional_int64(|r| r.old_unit_key)
+            .optional_int64(|r| r.new_unit_key)
+            .finish(Self::schema())
+    }
+}
+
 /// `time` and `diff`, then `columns`.
 fn changelog_schema(columns: Vec<Field>) -> SchemaRef {
     let mut fields = vec![int64("time"), int64("diff")];
@@ -239,7 +273,12 @@ fn text(name: &str) -> Field {
 
 /// `path` (lossy UTF-8) and `path_raw` (exact bytes, NULL when `path` is exact).
 fn path_fields() -> Vec<Field> {
-    vec![text("path"), Field::new("path_raw", DataType::Binary, true)]
+    path_fields_named("path")
+}
+
+/// `NAME` (lossy UTF-8) and `NAME_raw` (exact bytes, NULL when `NAME` is exact).
+fn path_fields_named(name: &str) -> Vec<Field> {
+    vec![text(name), Field::new(format!("{name}_raw"), DataType::Binary, true)]
 }
 
 /// The element field of `vector`.
@@ -331,7 +370,7 @@ impl<'a, R> Columns<'a, R> {
         self.push(Arc::new(array))
     }
 
-    /// Appends `path` (lossy UTF-8) and `path_raw` (the bytes where the path is not UTF-8).
+    /// Appends a path as two columns: lossy UTF-8, and the bytes where the path is not UTF-8.
     fn path(self, value: impl Fn(&R) -> &[u8]) -> Self {
         let lossy = StringArray::from_iter_values(self.updates.iter().map(|u| String::from_utf8_lossy(value(&u.row))));
         let raw: BinaryArray = self

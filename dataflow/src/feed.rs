@@ -1,0 +1,146 @@
+//! The feeding side of a replay. Worker 0 reads each commit's blob changes, keeps the filtered
+//! tree state, and feeds the state's differences, the commit's row and the lineage of its renames
+//! at the commit's time; every worker advances time in lockstep. When the replay starts from a
+//! commit's tree rather than from nothing — the first commit of a range (its start's tree plus
+//! its changes) or the durable commit of a resumed run — the first time fed carries that whole
+//! filtered tree, so that the state at every time is exactly the tree of that time's commit.
+
+use crate::job::Driver;
+use crate::lineage::lineage_rows;
+use crate::memo::ContentMemo;
+use crate::stats::RunStats;
+use cpt_connectors::git::{CommitLine, CommitMeta, GitHistory};
+use cpt_connectors::renames::{detect_renames, SourceFile};
+use cpt_connectors::rows::{CommitRow, PathBytes};
+use cpt_connectors::tree_state::{Delta, TreeState, Verdict};
+use cpt_connectors::walk::ScanPolicy;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::atomic::Ordering;
+
+/// How many commits may be fed before the feeder waits for their rows to be computed (fewer
+/// when epochs are shorter, so that each epoch's times complete together and become durable).
+pub const COMMITS_IN_FLIGHT: usize = 256;
+
+/// The commits in flight for epochs of at most `epoch_times` times.
+pub fn commits_in_flight(epoch_times: usize) -> u64 {
+    COMMITS_IN_FLIGHT.min(epoch_times).max(1) as u64
+}
+
+/// What worker 0 feeds.
+pub struct Feed<'a> {
+    /// The repository's git folder.
+    pub git_dir: &'a Path,
+    /// The replayed commits.
+    pub line: &'a CommitLine,
+    /// The time a resumed run starts from (its durable time); `None` for a replay from the start.
+    pub resume_at: Option<u64>,
+    /// Commits fed before the feeder waits for the computation ([`commits_in_flight`]).
+    pub in_flight: u64,
+    /// The path policy of the filtered tree.
+    pub policy: ScanPolicy,
+    /// Where both contents of a rename find their units.
+    pub memo: &'a ContentMemo,
+    /// Running totals.
+    pub stats: &'a RunStats,
+}
+
+/// Moves a worker to the time of commit `i`, waiting for the computation every `in_flight`
+/// commits.
+pub fn step_time(driver: &mut Driver, i: u64, in_flight: u64) {
+    if i > 0 && i.is_multiple_of(in_flight) {
+        driver.computed_before(i);
+    } else {
+        driver.advance_to(i);
+    }
+}
+
+/// Any worker but 0: advances through the times worker 0 feeds.
+pub fn follow(driver: &mut Driver, resume_at: Option<u64>, commits: usize, in_flight: u64) {
+    (resume_at.unwrap_or(0)..commits as u64).for_each(|i| step_time(driver, i, in_flight));
+}
+
+impl Feed<'_> {
+    /// Worker 0: feeds every commit from the first time on.
+    pub fn run(self, driver: &mut Driver) -> Result<(), String> {
+        let error = |e: anyhow::Error| format!("{e:#}");
+        let history = GitHistory::reopen(self.git_dir, self.line.clone()).map_err(error)?;
+        let mut tree = TreeState::new(self.policy.clone());
+        let commits = history.commits();
+        let next = match self.resume_at {
+            Some(time) => {
+                step_time(driver, time, self.in_flight);
+                let blobs = history.tree_blobs(commits[time as usize].id).map_err(error)?;
+                let whole = tree.apply(blobs, &history);
+                self.files(driver, whole);
+                time + 1
+            }
+            None => {
+                if let Some(base) = self.line.base {
+                    tree.apply(history.tree_blobs(base).map_err(error)?, &history);
+                }
+                0
+            }
+        };
+        for (i, meta) in commits.iter().enumerate().skip(next as usize) {
+            step_time(driver, i as u64, self.in_flight);
+            let changes = history.changes(i).map_err(error)?;
+            let removed: BTreeSet<PathBytes> =
+                changes.iter().filter(|c| c.new.is_none()).map(|c| c.path.clone()).collect();
+            let created: BTreeSet<PathBytes> =
+                changes.iter().filter(|c| c.old.is_none()).map(|c| c.path.clone()).collect();
+            let deltas = tree.apply(changes, &history);
+            let renames = detect_renames(sources(&deltas, &removed, -1), sources(&deltas, &created, 1), |id| {
+                history.read_blob(id).ok()
+            });
+            if renames.similarity_skipped {
+                self.stats.rename_searches_skipped.fetch_add(1, Ordering::Relaxed);
+            }
+            let fed = if i == 0 && self.line.base.is_some() { tree.state() } else { deltas };
+            self.files(driver, fed);
+            driver.commit(commit_row(meta));
+            for row in lineage_rows(&meta.id.to_string(), &renames.pairs, self.memo) {
+                driver.lineage(row);
+            }
+            self.stats.commits_read.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Feeds differences of the filtered tree as file events and error rows.
+    fn files(&self, driver: &mut Driver, deltas: Vec<Delta>) {
+        for (path, verdict, diff) in deltas {
+            match verdict {
+                Verdict::File(key) => {
+                    if diff > 0 {
+                        self.stats.files_found.fetch_add(1, Ordering::Relaxed);
+                    }
+                    driver.file(key, path, diff);
+                }
+                Verdict::Error(row) => driver.error(row, diff),
+            }
+        }
+    }
+}
+
+/// The source files among `deltas` with sign `diff` whose path is in `paths` (deleted or added
+/// by the commit, not merely newly ignored or no longer ignored).
+fn sources(deltas: &[Delta], paths: &BTreeSet<PathBytes>, diff: i64) -> Vec<SourceFile> {
+    deltas
+        .iter()
+        .filter(|(path, _, d)| *d == diff && paths.contains(path))
+        .filter_map(|(path, verdict, _)| match verdict {
+            Verdict::File(key) => Some((path.clone(), *key)),
+            Verdict::Error(_) => None,
+        })
+        .collect()
+}
+
+fn commit_row(meta: &CommitMeta) -> CommitRow {
+    CommitRow {
+        sha: meta.id.to_string(),
+        author_time: meta.author_time,
+        author: meta.author.clone(),
+        subject: meta.subject.clone(),
+    }
+}
