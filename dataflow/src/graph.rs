@@ -9,6 +9,7 @@ use crate::memo::ContentMemo;
 use crate::parse::parse_contents;
 use crate::sink::{commit_parts, write_table, EpochPolicy, SinkContext};
 use crate::stats::RunStats;
+use crate::telemetry::Telemetry;
 use cpt_connectors::rows::{unit_key, CloneMemberRow, CommitRow, ErrorRow, FileRow, PathBytes, UnitRow};
 use cpt_connectors::sink::OutputDir;
 use cpt_operators::model::ContentKey;
@@ -33,6 +34,8 @@ pub struct GraphContext {
     pub stats: Arc<RunStats>,
     /// First fatal failure.
     pub failure: Arc<JobFailure>,
+    /// Progress, stage times and traffic, for `--metrics`.
+    pub telemetry: Arc<Telemetry>,
 }
 
 /// The inputs of one worker's copy of the graph.
@@ -125,6 +128,7 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
             out: ctx.out.clone(),
             epochs: ctx.epochs,
             failure: Arc::clone(&ctx.failure),
+            telemetry: Arc::clone(&ctx.telemetry),
         };
         let parts = scope.concatenate([
             write_table(files, sink(), |row: &FileRow| path_hash(&row.path)),
@@ -134,7 +138,7 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
             write_table(commits, sink(), |row: &CommitRow| path_hash(row.sha.as_bytes())),
         ]);
         let written = ProbeHandle::new();
-        commit_parts(parts.probe_with(&written), index, ctx.out.clone(), Arc::clone(&ctx.failure));
+        commit_parts(parts.probe_with(&written), sink());
         (GraphInputs { events: events_in, errors: errors_in, commits: commits_in }, GraphProbes { written, computed })
     })
 }

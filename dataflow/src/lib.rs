@@ -2,16 +2,21 @@
 //!
 //! [`graph`] builds the graph (parse stage, join of events with parse facts, exact clone groups,
 //! sinks); [`job`] runs it on worker threads for a source that drives it; [`scan`] is the
-//! source that walks a directory tree, [`replay`] the one that replays a git history. The per-record work lives in `cpt-operators`
+//! source that walks a directory tree, [`replay`] the one that replays a git history. [`cluster`]
+//! places a process in a cluster of timely processes, [`liveness`] watches its peers, and
+//! [`metrics`] serves what [`telemetry`] and [`traffic`] record. The per-record work lives in `cpt-operators`
 //! and the I/O in `cpt-connectors`, so that this crate, where timely and differential generics
 //! are monomorphised, stays small.
 
 pub mod clones;
+pub mod cluster;
 pub mod facts;
 pub mod failure;
 pub mod graph;
 pub mod job;
+pub mod liveness;
 pub mod memo;
+pub mod metrics;
 pub mod parse;
 pub mod progress;
 pub mod replay;
@@ -20,3 +25,5 @@ pub mod settings;
 pub mod sink;
 pub mod stats;
 pub mod summary;
+pub mod telemetry;
+pub mod traffic;

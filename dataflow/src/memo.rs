@@ -12,6 +12,7 @@ use cpt_operators::model::{AnalysisConfig, ContentKey, InputError};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 const SHARDS: usize = 64;
 
@@ -20,8 +21,10 @@ pub struct ContentMemo {
     shards: Vec<Mutex<HashMap<ContentKey, Arc<ParsedFacts>>>>,
     source: Arc<dyn ContentSource>,
     config: AnalysisConfig,
+    lookups: AtomicU64,
     parsed_files: AtomicU64,
     parsed_bytes: AtomicU64,
+    parse_nanos: AtomicU64,
 }
 
 impl ContentMemo {
@@ -31,8 +34,10 @@ impl ContentMemo {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             source,
             config,
+            lookups: AtomicU64::new(0),
             parsed_files: AtomicU64::new(0),
             parsed_bytes: AtomicU64::new(0),
+            parse_nanos: AtomicU64::new(0),
         }
     }
 
@@ -43,11 +48,14 @@ impl ContentMemo {
     /// The facts of `key`, reading its bytes from `path` only when it was never analysed; an
     /// error when the bytes cannot be read there.
     pub fn facts(&self, key: &ContentKey, path: &[u8]) -> Result<Arc<ParsedFacts>, InputError> {
+        self.lookups.fetch_add(1, Ordering::Relaxed);
         if let Some(found) = self.shard(key).lock().expect("memo shard").get(key) {
             return Ok(Arc::clone(found));
         }
+        let started = Instant::now();
         let bytes = self.source.read(path, key.id)?;
         let facts = Arc::new(facts_from(analyze(&bytes, key.lang, &self.config)));
+        self.parse_nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         self.parsed_files.fetch_add(1, Ordering::Relaxed);
         self.parsed_bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         let mut shard = self.shard(key).lock().expect("memo shard");
@@ -57,6 +65,16 @@ impl ContentMemo {
     /// Contents analysed so far.
     pub fn parsed_files(&self) -> u64 {
         self.parsed_files.load(Ordering::Relaxed)
+    }
+
+    /// Analyses asked for so far (memo hits and parses).
+    pub fn lookups(&self) -> u64 {
+        self.lookups.load(Ordering::Relaxed)
+    }
+
+    /// Seconds spent reading and analysing contents, summed over threads.
+    pub fn parse_seconds(&self) -> f64 {
+        self.parse_nanos.load(Ordering::Relaxed) as f64 / 1e9
     }
 
     /// Bytes analysed so far.

@@ -43,12 +43,12 @@ pub fn run_replay(job: ReplayJob) -> anyhow::Result<Summary> {
     let source = format!("{} ({})", job.repo.display(), job.branch.as_deref().unwrap_or("HEAD"));
     let settings = &job.settings;
     let content = Arc::new(GitSource::new(&git_dir, settings.policy.max_file_size));
-    let Started { ctx, memo, stats } = settings.start("replay", source, content)?;
+    let Started { ctx, memo, stats, .. } = settings.start("replay", source, content)?;
     let total = commits.len() as u64;
     let progress = Progress::start_commits(settings.progress, total, Arc::clone(&stats), Arc::clone(&memo));
     let feed_stats = Arc::clone(&stats);
     let policy = settings.policy.clone();
-    run_graph(settings.workers, ctx, move |driver| {
+    run_graph(&settings.cluster, ctx, move |driver| {
         if driver.index() == 0 {
             feed(driver, &git_dir, &commits, policy.clone(), &feed_stats)
         } else {

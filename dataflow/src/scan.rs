@@ -31,11 +31,11 @@ pub fn run_scan(job: ScanJob) -> anyhow::Result<Summary> {
     let root = job.root.canonicalize().with_context(|| format!("resolving {}", job.root.display()))?;
     let settings = &job.settings;
     let content = Arc::new(TreeSource::new(&root, settings.policy.max_file_size));
-    let Started { ctx, memo, stats } = settings.start("scan", root.display().to_string(), content)?;
+    let Started { ctx, memo, stats, .. } = settings.start("scan", root.display().to_string(), content)?;
     let walk_stats = Arc::clone(&stats);
     let progress = Progress::start(settings.progress, Arc::clone(&stats), Arc::clone(&memo));
     let policy = settings.policy.clone();
-    run_graph(settings.workers, ctx, move |driver| {
+    run_graph(&settings.cluster, ctx, move |driver| {
         let walk = TreeWalk::new(&root, policy.clone(), driver.index(), driver.peers())
             .map_err(|e| format!("walking {}: {e}", root.display()))?;
         for item in walk {

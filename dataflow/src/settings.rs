@@ -1,19 +1,25 @@
-//! The settings every job shares — output folder, workers, clone threshold, path and content
-//! policy, terminal output — and what follows from them: the configuration hash recorded in the
-//! manifest, and the opened output with the graph context built around a content source.
+//! The settings every job shares — output folder, cluster place and workers, clone threshold,
+//! path and content policy, terminal output, metrics — and what follows from them: the
+//! configuration hash recorded in the manifest, and the opened output with the graph context
+//! built around a content source.
 
+use crate::cluster::ClusterSettings;
 use crate::failure::JobFailure;
 use crate::graph::GraphContext;
 use crate::memo::ContentMemo;
+use crate::metrics::{self, MetricSources};
 use crate::sink::EpochPolicy;
 use crate::stats::RunStats;
+use crate::telemetry::Telemetry;
 use cpt_connectors::content::ContentSource;
 use cpt_connectors::sink::{OpenMode, OutputDir, RunInfo};
 use cpt_connectors::walk::ScanPolicy;
 use cpt_operators::model::AnalysisConfig;
 use serde::Serialize;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// What a scan and a replay are both told.
 #[derive(Clone, Debug)]
@@ -22,8 +28,10 @@ pub struct RunSettings {
     pub out: PathBuf,
     /// Replace another run's output in `out`.
     pub overwrite: bool,
-    /// Worker threads.
-    pub workers: usize,
+    /// This process's place in the cluster, and its worker threads.
+    pub cluster: ClusterSettings,
+    /// Serve Prometheus metrics on this address (its port plus the process index).
+    pub metrics: Option<SocketAddr>,
     /// Minimum tokens of a unit for exact clone groups.
     pub min_tokens: u32,
     /// Which files are looked at.
@@ -55,6 +63,8 @@ pub struct Started {
     pub memo: Arc<ContentMemo>,
     /// The running totals.
     pub stats: Arc<RunStats>,
+    /// Where the metrics are served, if they are.
+    pub metrics: Option<SocketAddr>,
 }
 
 impl RunSettings {
@@ -84,12 +94,34 @@ impl RunSettings {
                 .map(|(lang, version)| (lang.to_string(), version.to_string()))
                 .collect(),
         };
-        let out = OutputDir::open(&self.out, info, OpenMode::Fresh { overwrite: self.overwrite })?;
+        let mode = if self.cluster.is_committer() {
+            OpenMode::Fresh { overwrite: self.overwrite }
+        } else {
+            OpenMode::Follower
+        };
+        let out = OutputDir::open(&self.out, info, mode)?;
         let memo = Arc::new(ContentMemo::new(content, self.analysis.clone()));
         let stats = Arc::new(RunStats::default());
         if self.verbose {
             stats.keep_paths();
         }
+        let telemetry = Arc::new(Telemetry::new());
+        let metrics = match self.metrics {
+            Some(base) => {
+                let sources = MetricSources {
+                    process: self.cluster.process,
+                    processes: self.cluster.processes(),
+                    stats: Arc::clone(&stats),
+                    memo: Arc::clone(&memo),
+                    telemetry: Arc::clone(&telemetry),
+                    started: Instant::now(),
+                };
+                let bound = metrics::serve(metrics::address_for(base, self.cluster.process)?, sources)?;
+                eprintln!("cpt: metrics at http://{bound}/metrics");
+                Some(bound)
+            }
+            None => None,
+        };
         let ctx = GraphContext {
             memo: Arc::clone(&memo),
             out,
@@ -97,7 +129,8 @@ impl RunSettings {
             min_tokens: self.min_tokens,
             stats: Arc::clone(&stats),
             failure: Arc::new(JobFailure::default()),
+            telemetry,
         };
-        Ok(Started { ctx, memo, stats })
+        Ok(Started { ctx, memo, stats, metrics })
     }
 }

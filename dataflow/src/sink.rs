@@ -3,6 +3,7 @@
 //! to the manifest and advances the durable time (ARCHITECTURE §6).
 
 use crate::failure::JobFailure;
+use crate::telemetry::{Stage, Telemetry};
 use cpt_connectors::sink::{OutputDir, PartFile, TableRow, Update};
 use differential_dataflow::consolidation::consolidate_updates;
 use differential_dataflow::{ExchangeData, VecCollection};
@@ -43,6 +44,8 @@ pub struct SinkContext {
     pub epochs: EpochPolicy,
     /// Where a write failure is recorded.
     pub failure: Arc<JobFailure>,
+    /// Where write and commit times are added up.
+    pub telemetry: Arc<Telemetry>,
 }
 
 /// Writes a changelog table. Rows are exchanged by `key` (all updates of one row, and of one
@@ -89,7 +92,10 @@ where
             consolidate_updates(&mut ready);
             let updates: Vec<Update<R>> =
                 ready.into_iter().map(|(row, time, diff)| Update { row, time, diff }).collect();
-            match ctx.out.write_part(ctx.worker, &updates) {
+            let started = Instant::now();
+            let written = ctx.out.write_part(ctx.worker, &updates);
+            ctx.telemetry.spent(Stage::Write, started);
+            match written {
                 Ok(Some(part)) => output.session(capability).give(part),
                 Ok(None) => {}
                 Err(error) => ctx.failure.record(format!("writing table {}: {error:#}", R::TABLE)),
@@ -102,7 +108,8 @@ where
 /// Adds announced parts to the manifest on worker 0 whenever the frontier of all parts advances,
 /// and marks the output complete when every input has closed. After a failed write nothing more
 /// is committed, so the durable time never passes rows that are missing.
-pub fn commit_parts(parts: Parts<'_>, worker: usize, out: OutputDir, failure: Arc<JobFailure>) {
+pub fn commit_parts(parts: Parts<'_>, ctx: SinkContext) {
+    let SinkContext { worker, out, failure, telemetry, .. } = ctx;
     let to_committer = Exchange::new(|_part: &PartFile| 0u64);
     let mut pending: Vec<PartFile> = Vec::new();
     let mut durable: Option<u64> = None;
@@ -125,9 +132,16 @@ pub fn commit_parts(parts: Parts<'_>, worker: usize, out: OutputDir, failure: Ar
         if !closing && durable == Some(reached) && ready.is_empty() {
             return;
         }
+        let parts = ready.len();
+        let rows: u64 = ready.iter().map(|p| p.rows).sum();
+        let started = Instant::now();
         if let Err(error) = out.commit(ready, reached, closing) {
             failure.record(format!("committing the manifest: {error:#}"));
+            return;
         }
+        telemetry.spent(Stage::Commit, started);
+        telemetry.durable_time.store(reached as i64, std::sync::atomic::Ordering::Relaxed);
+        tracing::info!(durable_time = reached, parts, rows, complete = closing, "epoch committed");
         durable = Some(reached);
         complete = closing;
     });

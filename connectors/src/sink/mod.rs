@@ -73,6 +73,10 @@ pub enum OpenMode {
     },
     /// Continue the run recorded in the folder's manifest from its durable time.
     Resume,
+    /// Write part files for another process that commits them (a cluster process other than
+    /// the first): the folder, its manifest and its clean-up are that process's, and nothing is
+    /// touched on open.
+    Follower,
 }
 
 /// A part file written into place but not yet committed to the manifest.
@@ -118,8 +122,11 @@ impl OutputDir {
         let manifest = match mode {
             OpenMode::Fresh { overwrite } => open_fresh(&root, &info, overwrite)?,
             OpenMode::Resume => open_resume(&root, &info)?,
+            OpenMode::Follower => Manifest::new(&info),
         };
-        files::prepare(&root, &manifest)?;
+        if mode != OpenMode::Follower {
+            files::prepare(&root, &manifest)?;
+        }
         Ok(OutputDir {
             inner: Arc::new(Inner {
                 root,
