@@ -11,6 +11,7 @@ use crate::telemetry::Telemetry;
 use anyhow::anyhow;
 use cpt_connectors::rows::{CommitRow, ErrorRow, PathBytes};
 use cpt_operators::model::ContentKey;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use timely::dataflow::ProbeHandle;
 use timely::worker::Worker;
@@ -134,6 +135,7 @@ where
     F: Fn(&mut Driver) -> Result<(), String> + Send + Sync + 'static,
 {
     let failure = Arc::clone(&ctx.failure);
+    let telemetry = Arc::clone(&ctx.telemetry);
     if cluster.is_cluster() {
         eprintln!("cpt: {}", cluster.describe());
         exit_on_lost_peer(cluster);
@@ -169,6 +171,14 @@ where
     let results = guards.join();
     if let Some(liveness) = &liveness {
         liveness.finish();
+        let traffic = &telemetry.traffic;
+        eprintln!(
+            "cpt: process {} exchanged {} bytes with its peers ({} sent, {} received)",
+            cluster.process,
+            traffic.bytes_exchanged(),
+            traffic.bytes_sent.load(Ordering::Relaxed),
+            traffic.bytes_received.load(Ordering::Relaxed)
+        );
     }
     for result in results {
         result.map_err(|e| anyhow!("a worker failed: {e}"))?.map_err(|e| anyhow!(e))?;
