@@ -10,6 +10,7 @@ use cpt_connectors::cache::default_dir;
 use cpt_connectors::git::{HistoryRefused, HistorySpec};
 use cpt_connectors::sink::OutputRefused;
 use cpt_connectors::walk::ScanPolicy;
+use cpt_dataflow::cluster::{loopback_addresses, read_hostfile, ClusterSettings};
 use cpt_dataflow::replay::{plan_replay, run_replay, ReplayJob};
 use cpt_dataflow::resume::ReplayStart;
 use cpt_dataflow::scan::{run_scan, ScanJob};
@@ -18,6 +19,7 @@ use cpt_dataflow::sink::EpochPolicy;
 use cpt_dataflow::summary::Summary;
 use cpt_operators::model::{AnalysisConfig, Lang};
 use std::collections::BTreeSet;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -138,9 +140,16 @@ pub struct RunArgs {
     /// Replace the output of an earlier run in --out.
     #[arg(long)]
     pub overwrite: bool,
-    /// Worker threads.
+    /// Worker threads (in each process).
     #[arg(short = 'w', long = "workers", default_value_t = default_workers(), value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub workers: u32,
+    /// Where this process stands in a cluster.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Serve Prometheus metrics at http://ADDR/metrics while the job runs (ADDR: PORT or HOST:PORT,
+    /// loopback by default); process i of a cluster serves on PORT + i.
+    #[arg(long, value_name = "ADDR", value_parser = parse_metrics_address)]
+    pub metrics: Option<SocketAddr>,
     /// Minimum tokens of a unit to take part in clone groups (jscpd's default is 50 too).
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
     pub min_tokens: u32,
@@ -175,6 +184,65 @@ fn parse_range(text: &str) -> Result<HistorySpec, String> {
         }
         _ => Err(format!("{text:?} is not a range; write FROM..TO, e.g. v1.0..main or 3f2a1c9..HEAD")),
     }
+}
+
+/// Cluster options: the same job over several processes (timely's cluster mode).
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Cluster")]
+pub struct ClusterArgs {
+    /// Number of processes taking part (start every one with the same options and hostfile).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub processes: u32,
+    /// This process's index, 0 to --processes minus 1 (process 0 writes the manifest).
+    #[arg(long, default_value_t = 0)]
+    pub process: u32,
+    /// A file of host:port lines, one per process in process order (default: 127.0.0.1:2101 and up).
+    #[arg(long, value_name = "FILE")]
+    pub hostfile: Option<PathBuf>,
+    /// Seconds to wait at start for every peer to connect before giving up.
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub startup_timeout: u64,
+    /// Seconds a peer may stay silent (dead, frozen, cut off) before every process stops.
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub peer_timeout: u64,
+}
+
+impl ClusterArgs {
+    /// The cluster settings, or a usage error saying what to write instead.
+    pub fn settings(&self, workers: usize) -> Result<ClusterSettings, String> {
+        let processes = self.processes as usize;
+        let process = self.process as usize;
+        if process >= processes {
+            return Err(format!(
+                "--process {process} is out of range for --processes {processes}; write --process 0 to --process {}",
+                processes - 1
+            ));
+        }
+        if processes == 1 && self.hostfile.is_some() {
+            return Err("--hostfile needs --processes N with N above 1".into());
+        }
+        let addresses = match &self.hostfile {
+            Some(path) => read_hostfile(path, processes).map_err(|e| format!("{e:#}"))?,
+            None => loopback_addresses(processes),
+        };
+        Ok(ClusterSettings {
+            workers,
+            process,
+            addresses,
+            startup_timeout: Duration::from_secs(self.startup_timeout),
+            peer_timeout: Duration::from_secs(self.peer_timeout),
+        })
+    }
+}
+
+/// Parses `--metrics`: `PORT`, `:PORT` or `HOST:PORT` (an IP address), loopback by default.
+pub fn parse_metrics_address(text: &str) -> Result<SocketAddr, String> {
+    let text = text.trim();
+    let port_only = text.strip_prefix(':').unwrap_or(text);
+    if let Ok(port) = port_only.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    text.parse::<SocketAddr>().map_err(|_| format!("{text:?} is not PORT or IP:PORT; write e.g. 9184 or 0.0.0.0:9184"))
 }
 
 fn default_workers() -> u32 {
@@ -243,11 +311,12 @@ impl RunArgs {
         dir
     }
 
-    fn settings(&self, verbose: bool) -> RunSettings {
-        RunSettings {
+    fn settings(&self, verbose: bool) -> Result<RunSettings, String> {
+        Ok(RunSettings {
             out: self.out.clone(),
             overwrite: self.overwrite,
-            workers: self.workers as usize,
+            cluster: self.cluster.settings(self.workers as usize)?,
+            metrics: self.metrics,
             min_tokens: self.min_tokens,
             policy: self.policy(),
             analysis: self.analysis(),
@@ -255,23 +324,23 @@ impl RunArgs {
             progress: !self.quiet,
             verbose,
             epochs: EpochPolicy::default(),
-        }
+        })
     }
 }
 
 impl ScanArgs {
-    fn job(&self) -> ScanJob {
-        ScanJob { root: self.path.clone(), settings: self.run.settings(self.verbose) }
+    fn job(&self) -> Result<ScanJob, String> {
+        Ok(ScanJob { root: self.path.clone(), settings: self.run.settings(self.verbose)? })
     }
 }
 
 impl ReplayArgs {
-    fn job(&self) -> ReplayJob {
+    fn job(&self) -> Result<ReplayJob, String> {
         let history = self.range.clone().unwrap_or_else(|| HistorySpec::Branch(self.branch.clone()));
-        let mut settings = self.run.settings(self.verbose);
+        let mut settings = self.run.settings(self.verbose)?;
         settings.epochs =
             EpochPolicy { max_times: self.epoch_commits as usize, max_wait: Duration::from_millis(self.epoch_wait_ms) };
-        ReplayJob { repo: self.repo.clone(), history, settings }
+        Ok(ReplayJob { repo: self.repo.clone(), history, settings })
     }
 }
 
@@ -293,8 +362,10 @@ fn scan(args: ScanArgs) -> ExitCode {
         eprintln!("error: {} is not a folder; `cpt scan` takes the folder that holds it", args.path.display());
         return ExitCode::from(2);
     }
-    let verbose = args.verbose;
-    finish("scan", run_scan(args.job()), verbose, &args.run.out)
+    match args.job() {
+        Ok(job) => finish("scan", run_scan(job), args.verbose, &args.run),
+        Err(message) => usage_error(&message),
+    }
 }
 
 fn replay(args: ReplayArgs) -> ExitCode {
@@ -303,7 +374,11 @@ fn replay(args: ReplayArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     let out = &args.run.out;
-    let result = plan_replay(args.job()).and_then(|plan| {
+    let job = match args.job() {
+        Ok(job) => job,
+        Err(message) => return usage_error(&message),
+    };
+    let result = plan_replay(job).and_then(|plan| {
         match &plan.start {
             ReplayStart::UpToDate => {
                 let commits = plan.commits();
@@ -322,13 +397,27 @@ fn replay(args: ReplayArgs) -> ExitCode {
     });
     match result.transpose() {
         None => ExitCode::SUCCESS,
-        Some(result) => finish("replay", result, args.verbose, out),
+        Some(result) => finish("replay", result, args.verbose, &args.run),
     }
 }
 
+/// Reports a command line that cannot run as written: exit status 2.
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
 /// Prints a job's summary or error and returns the exit code: 2 for a refused command line.
-fn finish(command: &str, result: anyhow::Result<Summary>, verbose: bool, out: &std::path::Path) -> ExitCode {
+fn finish(command: &str, result: anyhow::Result<Summary>, verbose: bool, run: &RunArgs) -> ExitCode {
+    let out = &run.out;
     match result {
+        Ok(summary) if run.cluster.processes > 1 => {
+            eprintln!(
+                "cpt {command}, process {} of {} (its share): {summary}",
+                run.cluster.process, run.cluster.processes
+            );
+            ExitCode::SUCCESS
+        }
         Ok(summary) => {
             eprintln!("cpt {command}: {summary}");
             if verbose {

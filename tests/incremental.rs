@@ -8,12 +8,14 @@ mod common;
 use common::{corpus, final_state, scan, state_at};
 use cpt_connectors::content::TreeSource;
 use cpt_connectors::sink::{OpenMode, OutputDir, RunInfo};
+use cpt_dataflow::cluster::ClusterSettings;
 use cpt_dataflow::failure::JobFailure;
 use cpt_dataflow::graph::GraphContext;
 use cpt_dataflow::job::run_graph;
 use cpt_dataflow::memo::ContentMemo;
 use cpt_dataflow::sink::EpochPolicy;
 use cpt_dataflow::stats::RunStats;
+use cpt_dataflow::telemetry::Telemetry;
 use cpt_operators::model::{AnalysisConfig, ContentId, ContentKey, Lang};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -138,10 +140,11 @@ fn check(steps: Vec<Vec<Edit>>) {
         min_tokens: 50,
         stats: Arc::new(RunStats::default()),
         failure: Arc::new(JobFailure::default()),
+        telemetry: Arc::new(Telemetry::new()),
     };
     let plan = Arc::new(trees.clone());
     let root = live.clone();
-    run_graph(2, ctx, move |driver| {
+    run_graph(&ClusterSettings::single(2), ctx, move |driver| {
         for time in 1..plan.len() {
             driver.advance_to(time as u64);
             if driver.index() == 0 {

@@ -10,6 +10,7 @@ use crate::memo::ContentMemo;
 use crate::parse::parse_contents;
 use crate::sink::{commit_parts, write_table, EpochPolicy, SinkContext};
 use crate::stats::RunStats;
+use crate::telemetry::Telemetry;
 use cpt_connectors::rows::{unit_key, CloneMemberRow, CommitRow, ErrorRow, FileRow, LineageRow, PathBytes, UnitRow};
 use cpt_connectors::sink::OutputDir;
 use cpt_operators::model::ContentKey;
@@ -34,6 +35,8 @@ pub struct GraphContext {
     pub stats: Arc<RunStats>,
     /// First fatal failure.
     pub failure: Arc<JobFailure>,
+    /// Progress, stage times and traffic, for `--metrics`.
+    pub telemetry: Arc<Telemetry>,
 }
 
 /// The inputs of one worker's copy of the graph.
@@ -132,6 +135,7 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
             failure: Arc::clone(&ctx.failure),
             // A resumed run's output already holds every row up to its durable time.
             suppress_through: ctx.out.durable_time(),
+            telemetry: Arc::clone(&ctx.telemetry),
         };
         let parts = scope.concatenate([
             write_table(files, sink(), |row: &FileRow| path_hash(&row.path)),
@@ -142,7 +146,7 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
             write_table(lineage, sink(), |row: &LineageRow| path_hash(&row.new_path)),
         ]);
         let written = ProbeHandle::new();
-        commit_parts(parts.probe_with(&written), index, ctx.out.clone(), Arc::clone(&ctx.failure));
+        commit_parts(parts.probe_with(&written), sink());
         let inputs = GraphInputs { events: events_in, errors: errors_in, commits: commits_in, lineage: lineage_in };
         (inputs, GraphProbes { written, computed })
     })

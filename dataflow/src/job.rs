@@ -1,12 +1,19 @@
 //! Running the graph on timely worker threads, driven by a source: the source feeds file events
 //! and errors at increasing times through a [`Driver`], may wait for a time to be complete before
-//! it goes on, and the job then closes the inputs and runs the graph to completion.
+//! it goes on, and the job then closes the inputs and runs the graph to completion. The workers
+//! are this process's share of a cluster ([`ClusterSettings`]); in a cluster each worker also
+//! sends heartbeats, watched by [`crate::liveness`].
 
+use crate::cluster::{exit_on_lost_peer, ClusterSettings};
 use crate::graph::{build, GraphContext, GraphInputs, GraphProbes};
+use crate::liveness::{spawn_watchdog, Heartbeat, Liveness};
+use crate::telemetry::Telemetry;
 use anyhow::anyhow;
 use cpt_connectors::rows::{CommitRow, ErrorRow, LineageRow, PathBytes};
 use cpt_operators::model::ContentKey;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use timely::dataflow::ProbeHandle;
 use timely::worker::Worker;
 
 /// One worker's handle on the graph's inputs, given to the source that drives it.
@@ -15,6 +22,26 @@ pub struct Driver<'w> {
     inputs: GraphInputs,
     probes: GraphProbes,
     fed: usize,
+    pulse: Pulse,
+}
+
+/// What a worker does between steps: send a heartbeat when one is due, and record how far the
+/// output has got.
+struct Pulse {
+    heartbeat: Option<Heartbeat>,
+    written: ProbeHandle<u64>,
+    telemetry: Arc<Telemetry>,
+}
+
+impl Pulse {
+    fn beat(&mut self) {
+        if let Some(heartbeat) = self.heartbeat.as_mut() {
+            heartbeat.beat();
+        }
+        if let Some(time) = self.written.with_frontier(|frontier| frontier.first().copied()) {
+            Telemetry::advance(&self.telemetry.output_frontier, time);
+        }
+    }
 }
 
 /// How many updates a driver buffers before it steps the worker.
@@ -60,6 +87,7 @@ impl Driver<'_> {
         if self.fed.is_multiple_of(UPDATES_PER_STEP) {
             self.flush();
             self.worker.step();
+            self.pulse.beat();
         }
     }
 
@@ -77,14 +105,15 @@ impl Driver<'_> {
         self.inputs.commits.advance_to(time);
         self.inputs.lineage.advance_to(time);
         self.flush();
+        Telemetry::advance(&self.pulse.telemetry.input_time, time);
     }
 
     /// Advances to `time` and steps until every output for earlier times is written as part files
     /// (the committer lists them in the manifest when it next sees the frontier advance).
     pub fn complete_before(&mut self, time: u64) {
         self.advance_to(time);
-        let probe = &self.probes.written;
-        self.worker.step_while(|| probe.less_than(&time));
+        let probe = self.probes.written.clone();
+        self.step_while(|| probe.less_than(&time));
     }
 
     /// Advances to `time` and steps until every output for earlier times is computed; the rows
@@ -92,31 +121,75 @@ impl Driver<'_> {
     /// for epochs to close.
     pub fn computed_before(&mut self, time: u64) {
         self.advance_to(time);
-        let probe = &self.probes.computed;
-        self.worker.step_while(|| probe.less_than(&time));
+        let probe = self.probes.computed.clone();
+        self.step_while(|| probe.less_than(&time));
+    }
+
+    /// Steps the worker while `condition` holds, beating between steps.
+    fn step_while(&mut self, mut condition: impl FnMut() -> bool) {
+        while condition() {
+            self.worker.step();
+            self.pulse.beat();
+        }
     }
 }
 
-/// Runs the graph on `workers` threads; every worker calls `drive` with its [`Driver`], then the
-/// inputs close and the graph runs until all output is committed. A failure recorded by an
-/// operator (an unwritable output, say) is returned as the job's error.
-pub fn run_graph<F>(workers: usize, ctx: GraphContext, drive: F) -> anyhow::Result<()>
+/// Runs the graph on this process's workers of `cluster`; every worker calls `drive` with its
+/// [`Driver`], then the inputs close and the graph runs until all output is committed. A
+/// failure recorded by an operator (an unwritable output, say) is returned as the job's error;
+/// a peer that cannot be reached at start is one too. Start-up and lost peers are reported on
+/// standard error, naming the peer.
+pub fn run_graph<F>(cluster: &ClusterSettings, ctx: GraphContext, drive: F) -> anyhow::Result<()>
 where
     F: Fn(&mut Driver) -> Result<(), String> + Send + Sync + 'static,
 {
     let failure = Arc::clone(&ctx.failure);
-    let config = timely::Config::process(workers.max(1));
-    let guards = timely::execute(config, move |worker| -> Result<(), String> {
+    let telemetry = Arc::clone(&ctx.telemetry);
+    if cluster.is_cluster() {
+        eprintln!("cpt: {}", cluster.describe());
+        exit_on_lost_peer(cluster);
+    }
+    let (builders, others) = cluster.allocators(Arc::clone(&ctx.telemetry.traffic))?;
+    let liveness = cluster.is_cluster().then(|| Liveness::new(cluster.processes()));
+    if let Some(liveness) = &liveness {
+        eprintln!("cpt: process {} connected to every peer", cluster.process);
+        spawn_watchdog(Arc::clone(liveness), cluster);
+    }
+    let watched = liveness.clone();
+    let settings = cluster.clone();
+    let guards = timely::execute::execute_from(builders, others, timely::WorkerConfig::default(), move |worker| {
+        let telemetry = Arc::clone(&ctx.telemetry);
+        telemetry.watch_arrangements(worker);
+        let graph = worker.next_dataflow_index();
         let (inputs, probes) = build(worker, &ctx);
-        let mut driver = Driver { worker, inputs, probes, fed: 0 };
+        let heartbeat = watched.as_ref().map(|liveness| Heartbeat::install(worker, Arc::clone(liveness), &settings));
+        let pulse = Pulse { heartbeat, written: probes.written.clone(), telemetry };
+        let mut driver = Driver { worker, inputs, probes, fed: 0, pulse };
         let driven = drive(&mut driver);
-        let Driver { worker, inputs, .. } = driver;
+        let Driver { worker, inputs, mut pulse, .. } = driver;
         drop(inputs);
+        while worker.installed_dataflows().contains(&graph) {
+            worker.step();
+            pulse.beat();
+        }
+        drop(pulse);
         while worker.step() {}
         driven
     })
     .map_err(|e| anyhow!("starting workers: {e}"))?;
-    for result in guards.join() {
+    let results = guards.join();
+    if let Some(liveness) = &liveness {
+        liveness.finish();
+        let traffic = &telemetry.traffic;
+        eprintln!(
+            "cpt: process {} exchanged {} bytes with its peers ({} sent, {} received)",
+            cluster.process,
+            traffic.bytes_exchanged(),
+            traffic.bytes_sent.load(Ordering::Relaxed),
+            traffic.bytes_received.load(Ordering::Relaxed)
+        );
+    }
+    for result in results {
         result.map_err(|e| anyhow!("a worker failed: {e}"))?.map_err(|e| anyhow!(e))?;
     }
     match failure.first() {

@@ -15,6 +15,7 @@ use cpt_operators::model::{AnalysisConfig, ContentKey, InputError, ParsedContent
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 const SHARDS: usize = 64;
 
@@ -58,8 +59,10 @@ pub struct ContentMemo {
     source: Arc<dyn ContentSource>,
     config: AnalysisConfig,
     durable: DurableCache,
+    lookups: AtomicU64,
     parsed_files: AtomicU64,
     parsed_bytes: AtomicU64,
+    parse_nanos: AtomicU64,
     cached_files: AtomicU64,
 }
 
@@ -72,8 +75,10 @@ impl ContentMemo {
             source,
             config,
             durable: DurableCache::Off,
+            lookups: AtomicU64::new(0),
             parsed_files: AtomicU64::new(0),
             parsed_bytes: AtomicU64::new(0),
+            parse_nanos: AtomicU64::new(0),
             cached_files: AtomicU64::new(0),
         }
     }
@@ -107,11 +112,14 @@ impl ContentMemo {
     /// The facts of `key`: from memory, else from the durable cache, else analysed from its bytes
     /// read at `path` (an error when they cannot be read there).
     pub fn facts(&self, key: &ContentKey, path: &[u8]) -> Result<Arc<ParsedFacts>, InputError> {
+        self.lookups.fetch_add(1, Ordering::Relaxed);
         if let Some(found) = self.cached_facts(key) {
             return Ok(found);
         }
+        let started = Instant::now();
         let bytes = self.source.read(path, key.id)?;
         let parsed = analyze(&bytes, key.lang, &self.config);
+        self.parse_nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         self.parsed_files.fetch_add(1, Ordering::Relaxed);
         self.parsed_bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         if let DurableCache::Open(cache) = &self.durable {
@@ -137,6 +145,16 @@ impl ContentMemo {
     /// Contents analysed so far.
     pub fn parsed_files(&self) -> u64 {
         self.parsed_files.load(Ordering::Relaxed)
+    }
+
+    /// Analyses asked for so far (memo hits and parses).
+    pub fn lookups(&self) -> u64 {
+        self.lookups.load(Ordering::Relaxed)
+    }
+
+    /// Seconds spent reading and analysing contents, summed over threads.
+    pub fn parse_seconds(&self) -> f64 {
+        self.parse_nanos.load(Ordering::Relaxed) as f64 / 1e9
     }
 
     /// Bytes analysed so far.

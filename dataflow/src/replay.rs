@@ -78,13 +78,13 @@ pub fn run_replay(plan: ReplayPlan) -> anyhow::Result<Option<Summary>> {
         ReplayStart::Resume(point) => (OpenMode::Resume, point.map(|p| p.time)),
     };
     let content = Arc::new(GitSource::new(&git_dir, settings.policy.max_file_size));
-    let Started { ctx, memo, stats } = settings.start(info, mode, content)?;
+    let Started { ctx, memo, stats, .. } = settings.start(info, mode, content)?;
     let commits = line.commits.len();
     let replayed = commits as u64 - resume_at.map_or(0, |t| t + 1);
     let progress = Progress::start_commits(settings.progress, replayed, Arc::clone(&stats), Arc::clone(&memo));
     let (feed_memo, feed_stats, policy) = (Arc::clone(&memo), Arc::clone(&stats), settings.policy.clone());
     let in_flight = commits_in_flight(settings.epochs.max_times);
-    run_graph(settings.workers, ctx, move |driver| {
+    run_graph(&settings.cluster, ctx, move |driver| {
         if driver.index() == 0 {
             let feed = Feed {
                 git_dir: &git_dir,

@@ -33,12 +33,12 @@ pub fn run_scan(job: ScanJob) -> anyhow::Result<Summary> {
     let settings = &job.settings;
     let content = Arc::new(TreeSource::new(&root, settings.policy.max_file_size));
     let info = settings.run_info("scan", root.display().to_string(), Vec::new());
-    let Started { ctx, memo, stats } =
+    let Started { ctx, memo, stats, .. } =
         settings.start(info, OpenMode::Fresh { overwrite: settings.overwrite }, content)?;
     let walk_stats = Arc::clone(&stats);
     let progress = Progress::start(settings.progress, Arc::clone(&stats), Arc::clone(&memo));
     let policy = settings.policy.clone();
-    run_graph(settings.workers, ctx, move |driver| {
+    run_graph(&settings.cluster, ctx, move |driver| {
         let walk = TreeWalk::new(&root, policy.clone(), driver.index(), driver.peers())
             .map_err(|e| format!("walking {}: {e}", root.display()))?;
         for item in walk {

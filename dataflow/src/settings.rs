@@ -1,13 +1,16 @@
-//! The settings every job shares — output folder, workers, clone threshold, path and content
-//! policy, content cache, terminal output — and what follows from them: the configuration hash
-//! recorded in the manifest, and the opened output and cache with the graph context built around
-//! a content source.
+//! The settings every job shares — output folder, cluster place and workers, clone threshold,
+//! path and content policy, content cache, terminal output, metrics — and what follows from them:
+//! the configuration hash recorded in the manifest, and the opened output and cache with the graph
+//! context built around a content source.
 
+use crate::cluster::ClusterSettings;
 use crate::failure::JobFailure;
 use crate::graph::GraphContext;
 use crate::memo::{ContentMemo, DurableCache};
+use crate::metrics::{self, MetricSources};
 use crate::sink::EpochPolicy;
 use crate::stats::RunStats;
+use crate::telemetry::Telemetry;
 use cpt_connectors::cache::{ContentCache, Namespace};
 use cpt_connectors::config_hash::config_hash;
 use cpt_connectors::content::ContentSource;
@@ -15,8 +18,10 @@ use cpt_connectors::sink::{OpenMode, OutputDir, RunInfo};
 use cpt_connectors::walk::ScanPolicy;
 use cpt_operators::model::AnalysisConfig;
 use serde::Serialize;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// What a scan and a replay are both told.
 #[derive(Clone, Debug)]
@@ -25,8 +30,10 @@ pub struct RunSettings {
     pub out: PathBuf,
     /// Replace another run's output in `out`.
     pub overwrite: bool,
-    /// Worker threads.
-    pub workers: usize,
+    /// This process's place in the cluster, and its worker threads.
+    pub cluster: ClusterSettings,
+    /// Serve Prometheus metrics on this address (its port plus the process index).
+    pub metrics: Option<SocketAddr>,
     /// Minimum tokens of a unit for exact clone groups.
     pub min_tokens: u32,
     /// Which files are looked at.
@@ -62,6 +69,8 @@ pub struct Started {
     pub memo: Arc<ContentMemo>,
     /// The running totals.
     pub stats: Arc<RunStats>,
+    /// Where the metrics are served, if they are.
+    pub metrics: Option<SocketAddr>,
 }
 
 impl RunSettings {
@@ -103,15 +112,35 @@ impl RunSettings {
         }
     }
 
-    /// Opens the output folder for the run `info` describes, as `mode` says, and builds the content
+    /// Opens the output folder for the run `info` describes, as `mode` says (a cluster process
+    /// other than the first only writes parts, for the first to commit), and builds the content
     /// cache and the graph context that reads contents from `content`.
     pub fn start(&self, info: RunInfo, mode: OpenMode, content: Arc<dyn ContentSource>) -> anyhow::Result<Started> {
+        let mode =
+            if self.cluster.is_committer() { mode } else { OpenMode::Follower { resuming: mode == OpenMode::Resume } };
         let out = OutputDir::open(&self.out, info, mode)?;
         let memo = Arc::new(ContentMemo::new(content, self.analysis.clone()).with_cache(self.open_cache()));
         let stats = Arc::new(RunStats::default());
         if self.verbose {
             stats.keep_paths();
         }
+        let telemetry = Arc::new(Telemetry::new());
+        let metrics = match self.metrics {
+            Some(base) => {
+                let sources = MetricSources {
+                    process: self.cluster.process,
+                    processes: self.cluster.processes(),
+                    stats: Arc::clone(&stats),
+                    memo: Arc::clone(&memo),
+                    telemetry: Arc::clone(&telemetry),
+                    started: Instant::now(),
+                };
+                let bound = metrics::serve(metrics::address_for(base, self.cluster.process)?, sources)?;
+                eprintln!("cpt: metrics at http://{bound}/metrics");
+                Some(bound)
+            }
+            None => None,
+        };
         let ctx = GraphContext {
             memo: Arc::clone(&memo),
             out,
@@ -119,7 +148,8 @@ impl RunSettings {
             min_tokens: self.min_tokens,
             stats: Arc::clone(&stats),
             failure: Arc::new(JobFailure::default()),
+            telemetry,
         };
-        Ok(Started { ctx, memo, stats })
+        Ok(Started { ctx, memo, stats, metrics })
     }
 }

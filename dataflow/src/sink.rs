@@ -4,6 +4,7 @@
 //! every row at or before the durable time it resumes from: the output holds those already.
 
 use crate::failure::JobFailure;
+use crate::telemetry::{Stage, Telemetry};
 use cpt_connectors::sink::{OutputDir, PartFile, TableRow, Update};
 use differential_dataflow::consolidation::consolidate_updates;
 use differential_dataflow::{ExchangeData, VecCollection};
@@ -59,6 +60,8 @@ pub struct SinkContext {
     pub failure: Arc<JobFailure>,
     /// Rows at this time or earlier are dropped, not written (a resumed run's durable time).
     pub suppress_through: Option<u64>,
+    /// Where write and commit times are added up.
+    pub telemetry: Arc<Telemetry>,
 }
 
 /// Writes a changelog table. Rows are exchanged by `key` (all updates of one row, and of one
@@ -111,7 +114,10 @@ where
             consolidate_updates(&mut ready);
             let updates: Vec<Update<R>> =
                 ready.into_iter().map(|(row, time, diff)| Update { row, time, diff }).collect();
-            match ctx.out.write_part(ctx.worker, &updates) {
+            let started = Instant::now();
+            let written = ctx.out.write_part(ctx.worker, &updates);
+            ctx.telemetry.spent(Stage::Write, started);
+            match written {
                 Ok(Some(part)) => output.session(capability).give(part),
                 Ok(None) => {}
                 Err(error) => ctx.failure.record(format!("writing table {}: {error:#}", R::TABLE)),
@@ -125,7 +131,8 @@ where
 /// and marks the output complete when every input has closed. The durable time never passes rows
 /// that are not committed: not a time the frontier has not passed, nor one held by a part still
 /// waiting for later times (see [`durable_point`]), nor anything after a failed write.
-pub fn commit_parts(parts: Parts<'_>, worker: usize, out: OutputDir, failure: Arc<JobFailure>) {
+pub fn commit_parts(parts: Parts<'_>, ctx: SinkContext) {
+    let SinkContext { worker, out, failure, telemetry, .. } = ctx;
     let to_committer = Exchange::new(|_part: &PartFile| 0u64);
     let mut pending: Vec<PartFile> = Vec::new();
     let mut durable: Option<u64> = out.durable_time();
@@ -148,9 +155,16 @@ pub fn commit_parts(parts: Parts<'_>, worker: usize, out: OutputDir, failure: Ar
         }
         let (ready, later): (Vec<PartFile>, Vec<PartFile>) = pending.drain(..).partition(|p| p.max_time <= reached);
         pending = later;
+        let parts = ready.len();
+        let rows: u64 = ready.iter().map(|p| p.rows).sum();
+        let started = Instant::now();
         if let Err(error) = out.commit(ready, reached, closing) {
             failure.record(format!("committing the manifest: {error:#}"));
+            return;
         }
+        telemetry.spent(Stage::Commit, started);
+        telemetry.durable_time.store(reached as i64, std::sync::atomic::Ordering::Relaxed);
+        tracing::info!(durable_time = reached, parts, rows, complete = closing, "epoch committed");
         durable = Some(reached);
         complete = closing;
     });

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod history;
 
 use arrow_array::cast::AsArray;

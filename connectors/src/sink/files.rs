@@ -95,6 +95,8 @@ pub(super) fn write_part_file(
 ) -> anyhow::Result<PartFile> {
     let table_dir = root.join(spec.table);
     fs::create_dir_all(&table_dir).with_context(|| format!("creating table folder {}", table_dir.display()))?;
+    let staging = root.join(STAGING);
+    fs::create_dir_all(&staging).with_context(|| format!("creating staging folder {}", staging.display()))?;
     let (seq, file, target) = loop {
         let seq = next_seq.fetch_add(1, Ordering::Relaxed);
         let file = format!("{}/part-{}-{}-w{}-{seq}.parquet", spec.table, spec.min_time, spec.max_time, spec.worker);
@@ -103,7 +105,7 @@ pub(super) fn write_part_file(
             break (seq, file, target);
         }
     };
-    let staged = root.join(STAGING).join(format!("{}-w{}-{seq}.parquet", spec.table, spec.worker));
+    let staged = staging.join(format!("{}-w{}-{seq}.parquet", spec.table, spec.worker));
     let rows =
         write_parquet(&staged, schema, batches).with_context(|| format!("writing part file {}", staged.display()))?;
     fs::rename(&staged, &target).with_context(|| format!("moving {} to {}", staged.display(), target.display()))?;

@@ -79,6 +79,14 @@ pub enum OpenMode {
     /// Continue the run recorded in the folder's manifest after its durable time; a manifest of
     /// another run is refused with [`OutputRefused`].
     Resume,
+    /// Write part files for another process that commits them (a cluster process other than
+    /// the first): the folder, its manifest and its clean-up are that process's, and nothing is
+    /// touched on open. `resuming`: that process resumes, so the manifest's durable time is read
+    /// (rows up to it are not written again).
+    Follower {
+        /// The committing process resumes the recorded run.
+        resuming: bool,
+    },
 }
 
 /// A part file written into place but not yet committed to the manifest.
@@ -120,7 +128,8 @@ impl OutputDir {
     /// `Fresh` refuses a folder holding another run's output unless `overwrite` (then that output is
     /// dropped), refuses a non-empty folder that is not a cpt output, and creates the folder.
     /// `Resume` requires a manifest with the same configuration hash, source, engine and grammar
-    /// versions. Both remove files the manifest does not list, and everything staged. The test
+    /// versions. Both remove files the manifest does not list, and everything staged; `Follower`
+    /// touches nothing. The test
     /// hook of [`ABORT_AFTER_COMMIT_VARIABLE`] is read here.
     pub fn open(path: &Path, info: RunInfo, mode: OpenMode) -> anyhow::Result<OutputDir> {
         let root = path.to_path_buf();
@@ -128,8 +137,12 @@ impl OutputDir {
         let manifest = match mode {
             OpenMode::Fresh { overwrite } => open_fresh(&root, &info, overwrite)?,
             OpenMode::Resume => open_resume(&root, &info)?,
+            OpenMode::Follower { resuming: false } => Manifest::new(&info),
+            OpenMode::Follower { resuming: true } => read_manifest(&root)?,
         };
-        files::prepare(&root, &manifest)?;
+        if !matches!(mode, OpenMode::Follower { .. }) {
+            files::prepare(&root, &manifest)?;
+        }
         Ok(OutputDir {
             inner: Arc::new(Inner {
                 root,

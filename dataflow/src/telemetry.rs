@@ -1,0 +1,93 @@
+//! What a running job reports about itself beyond its row counts: how far the inputs and the
+//! output have got, time spent per stage, the size of every arrangement (from differential's
+//! log of batches and merges) and the bytes exchanged between processes.
+
+use crate::traffic::Traffic;
+use differential_dataflow::logging::{DifferentialEvent, DifferentialEventBuilder};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use timely::worker::Worker;
+
+/// A job stage whose time is measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Writing part files.
+    Write,
+    /// Committing the manifest.
+    Commit,
+}
+
+/// Progress and resource figures of one process, shared by its workers.
+#[derive(Debug, Default)]
+pub struct Telemetry {
+    /// The time the inputs have advanced to (the next time fed).
+    pub input_time: AtomicU64,
+    /// The earliest time whose output is not yet written everywhere.
+    pub output_frontier: AtomicU64,
+    /// The durable time of the manifest, −1 before the first commit (known to the committer only).
+    pub durable_time: AtomicI64,
+    /// Bytes exchanged with other processes.
+    pub traffic: Arc<Traffic>,
+    write_nanos: AtomicU64,
+    commit_nanos: AtomicU64,
+    arranged: Mutex<BTreeMap<usize, i64>>,
+}
+
+impl Telemetry {
+    /// Figures for a new job.
+    pub fn new() -> Telemetry {
+        Telemetry { durable_time: AtomicI64::new(-1), ..Telemetry::default() }
+    }
+
+    /// Adds the time since `started` to `stage`.
+    pub fn spent(&self, stage: Stage, started: Instant) {
+        let nanos = started.elapsed().as_nanos() as u64;
+        match stage {
+            Stage::Write => &self.write_nanos,
+            Stage::Commit => &self.commit_nanos,
+        }
+        .fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    /// Seconds spent in `stage` so far, over all workers.
+    pub fn seconds(&self, stage: Stage) -> f64 {
+        let nanos = match stage {
+            Stage::Write => &self.write_nanos,
+            Stage::Commit => &self.commit_nanos,
+        };
+        nanos.load(Ordering::Relaxed) as f64 / 1e9
+    }
+
+    /// Moves a monotone figure forward.
+    pub fn advance(figure: &AtomicU64, to: u64) {
+        figure.fetch_max(to, Ordering::Relaxed);
+    }
+
+    /// Records in-memory updates per arrangement, from `worker`'s differential log.
+    pub fn watch_arrangements(self: &Arc<Self>, worker: &mut Worker) {
+        let Some(mut registry) = worker.log_register() else { return };
+        let telemetry = Arc::clone(self);
+        registry.insert::<DifferentialEventBuilder, _>("differential/arrange", move |_time, events| {
+            let mut arranged = telemetry.arranged.lock().expect("arrangement sizes");
+            for (_, event) in events.iter().flatten() {
+                let (operator, change) = match event {
+                    DifferentialEvent::Batch(batch) => (batch.operator, batch.length as i64),
+                    DifferentialEvent::Merge(merge) => match merge.complete {
+                        Some(merged) => (merge.operator, merged as i64 - (merge.length1 + merge.length2) as i64),
+                        None => continue,
+                    },
+                    DifferentialEvent::Drop(drop) => (drop.operator, -(drop.length as i64)),
+                    _ => continue,
+                };
+                *arranged.entry(operator).or_default() += change;
+            }
+        });
+    }
+
+    /// Updates held by each arrangement operator of this process, by operator id.
+    pub fn arrangement_sizes(&self) -> BTreeMap<usize, i64> {
+        self.arranged.lock().expect("arrangement sizes").clone()
+    }
+}
