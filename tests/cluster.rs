@@ -1,17 +1,19 @@
 //! Cluster mode on loopback: two processes of two workers give the same tables as one process of
 //! one worker (scan of a real corpus, replay of this repository); a peer that never starts, is
 //! killed or is frozen makes the others exit non-zero within the bound, naming it; and
-//! `--metrics` serves Prometheus metrics that a real HTTP client scrapes while a replay runs.
+//! `--metrics` serves Prometheus metrics that a real HTTP client scrapes while a replay runs; and
+//! a cluster replay that lost a process, restarted whole, resumes to the uninterrupted output.
 
 mod common;
 
 use common::cluster::{loopback_hostfile, run_cluster, Process};
+use common::history::{build_long_history, replay};
 use common::{corpus, cpt, read_table, repo_root};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const TABLES: [&str; 5] = ["files", "units", "clone_groups", "errors", "commits"];
+const TABLES: [&str; 6] = ["files", "units", "clone_groups", "errors", "commits", "lineage"];
 
 fn assert_same_tables(expected: &Path, actual: &Path) {
     for table in TABLES {
@@ -124,7 +126,7 @@ fn metrics_are_scraped_over_http_while_a_replay_runs() {
     let out = work.path().join("out");
     let repo = repo_root();
     let mut replay = args("replay", &repo, &out, "2");
-    replay.extend(["--metrics", "127.0.0.1:0"]);
+    replay.extend(["--metrics", "127.0.0.1:0", "--no-cache"]);
     let child = Command::new(env!("CARGO_BIN_EXE_cpt"))
         .args(&replay)
         .stdout(Stdio::null())
@@ -161,4 +163,47 @@ fn metrics_are_scraped_over_http_while_a_replay_runs() {
         line.rsplit(' ').next().unwrap().parse().unwrap()
     };
     assert!(scrapes.iter().any(|s| commits_read(s) > 0.0), "no scrape saw a commit read: {last}");
+}
+
+/// The manifest's durable time, if any.
+fn durable_time(out: &Path) -> Option<u64> {
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("_manifest.json")).ok()?).ok()?;
+    manifest["durable_time"].as_u64()
+}
+
+#[test]
+fn a_cluster_replay_that_lost_a_process_resumes_when_restarted_whole() {
+    let work = tempfile::tempdir().unwrap();
+    let repo = work.path().join("repo");
+    build_long_history(&repo, 120);
+    let uninterrupted = work.path().join("uninterrupted");
+    replay(&repo, &uninterrupted, &["-w", "1"]);
+    let out = work.path().join("cluster");
+    let hostfile = loopback_hostfile(work.path(), 2);
+    let run = ["replay", repo.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q", "-w", "1"];
+    let mut options = run.to_vec();
+    options.extend(["--epoch-commits", "4", "--peer-timeout", "5"]);
+    let first = Process::start(&options, 0, 2, &hostfile);
+    let second = Process::start(&options, 1, 2, &hostfile);
+    let started = Instant::now();
+    while durable_time(&out).is_none_or(|t| t == 0) {
+        assert!(started.elapsed() < Duration::from_secs(120), "nothing durable past time 0 after two minutes");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    second.signal(libc::SIGKILL);
+    let (status, stderr) = first.finish(Duration::from_secs(60));
+    let _ = second.finish(Duration::from_secs(10));
+    assert_eq!(status.and_then(|s| s.code()), Some(3), "process 0 should stop on the lost peer: {stderr}");
+    let killed_at = durable_time(&out).expect("a durable time");
+
+    let hostfile = loopback_hostfile(work.path(), 2);
+    let restarted: Vec<Process> = (0..2).map(|i| Process::start(&options, i, 2, &hostfile)).collect();
+    for (index, process) in restarted.into_iter().enumerate() {
+        let (status, stderr) = process.finish(Duration::from_secs(300));
+        assert!(status.is_some_and(|s| s.success()), "restarted process {index} failed: {stderr}");
+        if index == 0 {
+            assert!(stderr.contains(&format!("resuming after commit {killed_at}")), "{stderr}");
+        }
+    }
+    assert_same_tables(&uninterrupted, &out);
 }

@@ -26,10 +26,12 @@ pub struct Process {
 }
 
 impl Process {
-    /// Starts `cpt ARGS…` as process `index` of `processes` with `hostfile`.
+    /// Starts `cpt ARGS…` as process `index` of `processes` with `hostfile` (and no content
+    /// cache, so that a test never touches the user's).
     pub fn start(args: &[&str], index: usize, processes: usize, hostfile: &Path) -> Process {
         let child = Command::new(env!("CARGO_BIN_EXE_cpt"))
             .args(args)
+            .arg("--no-cache")
             .args(["--processes", &processes.to_string(), "--process", &index.to_string()])
             .arg("--hostfile")
             .arg(hostfile)
