@@ -3,9 +3,11 @@
 //! [`tree_state`], with each commit's own ignore files from [`ignores`]), and the Parquet sink that writes changelog tables under a manifest (ARCHITECTURE §6).
 
 pub mod content;
+pub mod focus;
 pub mod git;
 pub mod ignores;
 pub mod rows;
 pub mod sink;
 pub mod tree_state;
+pub mod verdicts;
 pub mod walk;
