@@ -5,7 +5,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type, Int8Type};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
-use cpt_connectors::rows::{CloneMemberRow, CommitRow, ErrorRow, FileRow, UnitRow};
+use cpt_connectors::rows::{CloneMemberRow, CommitRow, ErrorRow, FileRow, TimeRow, UnitRow};
 use cpt_connectors::sink::{
     read_manifest, table_names, OpenMode, OutputDir, PartFile, RunInfo, TableRow, Update, MANIFEST_FILE,
 };
@@ -184,12 +184,14 @@ fn write_all_tables(dir: &OutputDir) -> Vec<PartFile> {
         0,
         1,
     )];
+    let times = [at(TimeRow { wall_clock_ms: 1_700_000_000_123, changed_paths: 3 }, 0, 1)];
     vec![
         dir.write_part(0, &files).unwrap().unwrap(),
         dir.write_part(1, &units).unwrap().unwrap(),
         dir.write_part(0, &clones).unwrap().unwrap(),
         dir.write_part(1, &errors).unwrap().unwrap(),
         dir.write_part(0, &commits).unwrap().unwrap(),
+        dir.write_part(0, &times).unwrap().unwrap(),
     ]
 }
 
@@ -306,6 +308,11 @@ fn every_table_round_trips_with_reader_friendly_types() {
     assert_eq!(i64s(&commits, "author_time"), [1_700_000_000]);
     assert_eq!(strs(&commits, "author"), [Some("Zoë".into())]);
 
+    let times = read_single(&out, &parts[5]);
+    assert_eq!(column_names(&times)[2..], ["wall_clock_ms", "changed_paths"]);
+    assert_eq!(i64s(&times, "wall_clock_ms"), [1_700_000_000_123]);
+    assert_eq!(i32s(&times, "changed_paths"), [3]);
+
     let manifest = read_manifest(&out).unwrap();
     assert_eq!(manifest.durable_time, Some(0));
     assert!(manifest.complete);
@@ -331,11 +338,12 @@ fn schemas_start_with_time_and_diff_and_match_batches() {
     check::<CloneMemberRow>();
     check::<ErrorRow>();
     check::<CommitRow>();
+    check::<TimeRow>();
     assert_eq!(
         table_names(),
-        [FileRow::TABLE, UnitRow::TABLE, CloneMemberRow::TABLE, ErrorRow::TABLE, CommitRow::TABLE]
+        [FileRow::TABLE, UnitRow::TABLE, CloneMemberRow::TABLE, ErrorRow::TABLE, CommitRow::TABLE, TimeRow::TABLE]
     );
-    assert_eq!(table_names(), ["files", "units", "clone_groups", "errors", "commits"]);
+    assert_eq!(table_names(), ["files", "units", "clone_groups", "errors", "commits", "times"]);
 }
 
 #[test]

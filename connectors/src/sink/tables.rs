@@ -13,9 +13,10 @@
 //! | `clone_groups` | group_id, unit_key, path, path_raw, lang, kind, name, start_line, end_line, tokens (Int32), exact_hash |
 //! | `errors` | path, path_raw, reason, detail, content_id (NULL when the content was not read) |
 //! | `commits` | sha, author_time (Int64, seconds since the epoch), author, subject (replay only) |
+//! | `times` | wall_clock_ms (Int64, milliseconds since the epoch), changed_paths (Int32) (watch only) |
 
 use super::{TableRow, Update};
-use crate::rows::{CloneMemberRow, CommitRow, ErrorRow, FileRow, UnitRow};
+use crate::rows::{CloneMemberRow, CommitRow, ErrorRow, FileRow, TimeRow, UnitRow};
 use anyhow::{bail, Context};
 use arrow_array::{
     ArrayRef, BinaryArray, FixedSizeListArray, Int32Array, Int64Array, Int8Array, RecordBatch, StringArray,
@@ -26,7 +27,7 @@ use std::sync::{Arc, OnceLock};
 
 /// The tables this sink writes, by folder name.
 pub fn table_names() -> &'static [&'static str] {
-    &[FileRow::TABLE, UnitRow::TABLE, CloneMemberRow::TABLE, ErrorRow::TABLE, CommitRow::TABLE]
+    &[FileRow::TABLE, UnitRow::TABLE, CloneMemberRow::TABLE, ErrorRow::TABLE, CommitRow::TABLE, TimeRow::TABLE]
 }
 
 /// The schema of the table named `table`.
@@ -37,6 +38,7 @@ pub(super) fn schema_of(table: &str) -> anyhow::Result<SchemaRef> {
         CloneMemberRow::TABLE => CloneMemberRow::schema(),
         ErrorRow::TABLE => ErrorRow::schema(),
         CommitRow::TABLE => CommitRow::schema(),
+        TimeRow::TABLE => TimeRow::schema(),
         _ => bail!("no table named {table} is known to the sink"),
     })
 }
@@ -211,6 +213,22 @@ impl TableRow for CommitRow {
             .int64(|r| r.author_time)
             .text(|r| r.author.as_str())
             .text(|r| r.subject.as_str())
+            .finish(Self::schema())
+    }
+}
+
+impl TableRow for TimeRow {
+    const TABLE: &'static str = "times";
+
+    fn schema() -> SchemaRef {
+        static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+        SCHEMA.get_or_init(|| changelog_schema(vec![int64("wall_clock_ms"), int32("changed_paths")])).clone()
+    }
+
+    fn to_batch(updates: &[Update<Self>]) -> anyhow::Result<RecordBatch> {
+        Columns::new(updates)?
+            .int64(|r| r.wall_clock_ms)
+            .int32("changed_paths", |r| r.changed_paths)?
             .finish(Self::schema())
     }
 }
