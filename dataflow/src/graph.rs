@@ -1,6 +1,7 @@
-//! The one dataflow graph of cpt (ARCHITECTURE §1): file events, source errors and replayed
-//! commits in; `files`, `units`, `clone_groups`, `errors` and `commits` changelogs out, through the parse stage, joins of the
-//! events with the parse facts (re-keyed by path and unit), and the exact-clone computation.
+//! The one dataflow graph of cpt (ARCHITECTURE §1): file events, source errors, replayed commits
+//! and watched batches in; `files`, `units`, `clone_groups`, `errors`, `commits` and `times`
+//! changelogs out, through the parse stage, joins of the events with the parse facts (re-keyed
+//! by path and unit), and the exact-clone computation.
 
 use crate::clones::{duplicated_lines, exact_clone_groups};
 use crate::facts::Fact;
@@ -9,7 +10,7 @@ use crate::memo::ContentMemo;
 use crate::parse::parse_contents;
 use crate::sink::{commit_parts, write_table, EpochPolicy, SinkContext};
 use crate::stats::RunStats;
-use cpt_connectors::rows::{unit_key, CloneMemberRow, CommitRow, ErrorRow, FileRow, PathBytes, UnitRow};
+use cpt_connectors::rows::{unit_key, CloneMemberRow, CommitRow, ErrorRow, FileRow, PathBytes, TimeRow, UnitRow};
 use cpt_connectors::sink::OutputDir;
 use cpt_operators::model::ContentKey;
 use differential_dataflow::input::{Input, InputSession};
@@ -43,6 +44,8 @@ pub struct GraphInputs {
     pub errors: InputSession<u64, ErrorRow, i64>,
     /// Replayed commits, one row at each commit's time.
     pub commits: InputSession<u64, CommitRow, i64>,
+    /// Watched batches, one row at each batch's time.
+    pub times: InputSession<u64, TimeRow, i64>,
 }
 
 /// Probes of one worker's copy of the graph.
@@ -62,6 +65,7 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
         let (events_in, events) = scope.new_collection::<(ContentKey, PathBytes), i64>();
         let (errors_in, source_errors) = scope.new_collection::<ErrorRow, i64>();
         let (commits_in, commits) = scope.new_collection::<CommitRow, i64>();
+        let (times_in, times) = scope.new_collection::<TimeRow, i64>();
 
         let parsed = parse_contents(events, Arc::clone(&ctx.memo));
         let events = parsed.events.arrange_by_key();
@@ -119,6 +123,7 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
         members.inner.clone().probe_with(&computed);
         errors.inner.clone().probe_with(&computed);
         commits.inner.clone().probe_with(&computed);
+        times.inner.clone().probe_with(&computed);
 
         let sink = || SinkContext {
             worker: index,
@@ -132,10 +137,12 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
             write_table(members, sink(), |row: &CloneMemberRow| row.unit_key as u64),
             write_table(errors, sink(), |row: &ErrorRow| path_hash(&row.path)),
             write_table(commits, sink(), |row: &CommitRow| path_hash(row.sha.as_bytes())),
+            write_table(times, sink(), |row: &TimeRow| row.wall_clock_ms as u64),
         ]);
         let written = ProbeHandle::new();
         commit_parts(parts.probe_with(&written), index, ctx.out.clone(), Arc::clone(&ctx.failure));
-        (GraphInputs { events: events_in, errors: errors_in, commits: commits_in }, GraphProbes { written, computed })
+        let inputs = GraphInputs { events: events_in, errors: errors_in, commits: commits_in, times: times_in };
+        (inputs, GraphProbes { written, computed })
     })
 }
 

@@ -1,12 +1,16 @@
 //! Running the graph on timely worker threads, driven by a source: the source feeds file events
-//! and errors at increasing times through a [`Driver`], may wait for a time to be complete before
-//! it goes on, and the job then closes the inputs and runs the graph to completion.
+//! and errors at increasing times through a [`Driver`], may wait for a time to be complete (or
+//! committed) before it goes on, and the job then closes the inputs and runs the graph to
+//! completion.
 
 use crate::graph::{build, GraphContext, GraphInputs, GraphProbes};
 use anyhow::anyhow;
-use cpt_connectors::rows::{CommitRow, ErrorRow, PathBytes};
+use cpt_connectors::rows::{CommitRow, ErrorRow, PathBytes, TimeRow};
+use cpt_connectors::verdicts::Verdict;
 use cpt_operators::model::ContentKey;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 use timely::worker::Worker;
 
 /// One worker's handle on the graph's inputs, given to the source that drives it.
@@ -14,6 +18,7 @@ pub struct Driver<'w> {
     worker: &'w mut Worker,
     inputs: GraphInputs,
     probes: GraphProbes,
+    ctx: GraphContext,
     fed: usize,
 }
 
@@ -43,9 +48,29 @@ impl Driver<'_> {
         self.fed_one();
     }
 
+    /// A path's verdict added (`diff` = 1) or retracted (−1) at the current time: a file event
+    /// (counted among the files found) or an error row.
+    pub fn verdict(&mut self, path: PathBytes, verdict: Verdict, diff: i64) {
+        match verdict {
+            Verdict::File(key) => {
+                if diff > 0 {
+                    self.ctx.stats.files_found.fetch_add(1, Ordering::Relaxed);
+                }
+                self.file(key, path, diff);
+            }
+            Verdict::Error(row) => self.error(row, diff),
+        }
+    }
+
     /// The replayed commit of the current time (a row of `commits`).
     pub fn commit(&mut self, row: CommitRow) {
         self.inputs.commits.update(row, 1);
+        self.fed_one();
+    }
+
+    /// The watched batch of the current time (a row of `times`).
+    pub fn time(&mut self, row: TimeRow) {
+        self.inputs.times.update(row, 1);
         self.fed_one();
     }
 
@@ -61,6 +86,7 @@ impl Driver<'_> {
         self.inputs.events.flush();
         self.inputs.errors.flush();
         self.inputs.commits.flush();
+        self.inputs.times.flush();
     }
 
     /// Moves every later update to `time` (every worker must advance alike).
@@ -68,6 +94,7 @@ impl Driver<'_> {
         self.inputs.events.advance_to(time);
         self.inputs.errors.advance_to(time);
         self.inputs.commits.advance_to(time);
+        self.inputs.times.advance_to(time);
         self.flush();
     }
 
@@ -76,6 +103,30 @@ impl Driver<'_> {
         self.advance_to(time);
         let probe = &self.probes.written;
         self.worker.step_while(|| probe.less_than(&time));
+    }
+
+    /// Advances to `time` and steps until every output for earlier times is committed to the
+    /// manifest (durable), or the job failed. Worker 0 commits; the other workers return once
+    /// their part files are written.
+    pub fn durable_before(&mut self, time: u64) {
+        self.complete_before(time);
+        if self.index() != 0 {
+            return;
+        }
+        let (out, failure) = (&self.ctx.out, &self.ctx.failure);
+        let committed = || out.committed_time().is_some_and(|durable| durable + 1 >= time);
+        self.worker.step_while(|| !committed() && failure.first().is_none());
+    }
+
+    /// Steps the worker, or parks its thread for at most `timeout` when there is nothing to do
+    /// (an unpark of the thread wakes it early).
+    pub fn step_or_park(&mut self, timeout: Duration) {
+        self.worker.step_or_park(Some(timeout));
+    }
+
+    /// The job's first fatal failure so far (an unwritable output, say).
+    pub fn failure(&self) -> Option<String> {
+        self.ctx.failure.first()
     }
 
     /// Advances to `time` and steps until every output for earlier times is computed; the rows
@@ -99,11 +150,12 @@ where
     let config = timely::Config::process(workers.max(1));
     let guards = timely::execute(config, move |worker| -> Result<(), String> {
         let (inputs, probes) = build(worker, &ctx);
-        let mut driver = Driver { worker, inputs, probes, fed: 0 };
+        let mut driver = Driver { worker, inputs, probes, ctx: ctx.clone(), fed: 0 };
         let driven = drive(&mut driver);
         let Driver { worker, inputs, .. } = driver;
         drop(inputs);
-        while worker.step() {}
+        // Parks while other workers still drive (a watch's feeder may wait for hours).
+        while worker.step_or_park(None) {}
         driven
     })
     .map_err(|e| anyhow!("starting workers: {e}"))?;

@@ -12,7 +12,6 @@ use crate::summary::Summary;
 use cpt_connectors::git::{CommitMeta, GitHistory, GitSource};
 use cpt_connectors::rows::CommitRow;
 use cpt_connectors::tree_state::TreeState;
-use cpt_connectors::verdicts::Verdict;
 use cpt_connectors::walk::ScanPolicy;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -87,15 +86,7 @@ fn feed(
         step_time(driver, i);
         let changes = history.changes(i).map_err(|e| format!("{e:#}"))?;
         for (path, verdict, diff) in tree.apply(changes, &history) {
-            match verdict {
-                Verdict::File(key) => {
-                    if diff > 0 {
-                        stats.files_found.fetch_add(1, Ordering::Relaxed);
-                    }
-                    driver.file(key, path, diff);
-                }
-                Verdict::Error(row) => driver.error(row, diff),
-            }
+            driver.verdict(path, verdict, diff);
         }
         driver.commit(CommitRow {
             sha: meta.id.to_string(),
