@@ -2,9 +2,10 @@
 //!
 //! [`graph`] builds the graph (parse stage, join of events with parse facts, exact clone groups,
 //! sinks); [`job`] runs it on worker threads for a source that drives it; [`scan`] is the
-//! source that walks a directory tree, [`replay`] the one that replays a git history. The per-record work lives in `cpt-operators`
-//! and the I/O in `cpt-connectors`, so that this crate, where timely and differential generics
-//! are monomorphised, stays small.
+//! source that walks a directory tree, [`replay`] the one that replays a git history, [`watch`]
+//! the one that follows a live tree's changes. The per-record work lives in `cpt-operators` and
+//! the I/O in `cpt-connectors`, so that this crate, where timely and differential generics are
+//! monomorphised, stays small.
 
 pub mod clones;
 pub mod facts;
@@ -20,3 +21,4 @@ pub mod settings;
 pub mod sink;
 pub mod stats;
 pub mod summary;
+pub mod watch;
