@@ -118,9 +118,9 @@ pub struct ReplayArgs {
 pub struct WatchArgs {
     /// The folder to watch.
     pub path: PathBuf,
-    /// Milliseconds a path's events must be quiet before they are taken in a batch: an editor's
-    /// save (write a temporary file, rename it over the old one) lands in one batch, and a change
-    /// is still committed well within the blink of an eye.
+    /// Milliseconds a path's events must be quiet before they are taken in a batch: at 50, an
+    /// editor's save (write a temporary file, rename it over the old one: a few milliseconds)
+    /// lands in one batch, and a change is durable within about a tenth of a second.
     #[arg(long, value_name = "MS", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=60_000))]
     pub debounce: u64,
     /// What every job takes.
