@@ -17,6 +17,7 @@ use cpt_dataflow::scan::{run_scan, ScanJob};
 use cpt_dataflow::settings::RunSettings;
 use cpt_dataflow::sink::EpochPolicy;
 use cpt_dataflow::summary::Summary;
+use cpt_dataflow::watch::{run_watch, WatchJob};
 use cpt_operators::model::{AnalysisConfig, Lang};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -47,12 +48,17 @@ pub enum Command {
     /// Show or prune the content cache, which spares later runs the parsing of contents seen before.
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Watch a working tree: time 0 is a scan, then each batch of file changes is the next time
+    /// (changelog tables plus times); stop with Ctrl-C or SIGTERM.
+    #[command(after_help = WATCH_EXAMPLES)]
+    Watch(WatchArgs),
 }
 
 const TOP_EXAMPLES: &str = "Examples:
   cpt scan .                  scan this folder into ./cpt-out (Parquet tables)
   cpt replay .                replay this repository's history into ./cpt-out (changelogs by commit)
   cpt cache stats             what the content cache holds (a second run parses only new contents)
+  cpt watch . --out /tmp/live follow this folder's changes into /tmp/live until Ctrl-C
   cpt scan --help             every option of scan, with more examples";
 
 const REPLAY_EXAMPLES: &str = "Examples:
@@ -67,6 +73,15 @@ to the branch since; --overwrite starts afresh.
 The state at commit t is the sum of diff over rows with time <= t, e.g. files per commit:
   duckdb -c \"SELECT c.time, c.sha, sum(f.diff) AS files FROM 'cpt-out/commits/*.parquet' c
               JOIN 'cpt-out/files/*.parquet' f ON f.time <= c.time GROUP BY ALL ORDER BY c.time\"";
+
+const WATCH_EXAMPLES: &str = "Examples:
+  cpt watch . --out /tmp/live                 scan, then one time per batch of changes, until Ctrl-C
+  cpt watch ~/src/app --out /tmp/app -w 4 --debounce 200
+  RUST_LOG=info cpt watch . --out /tmp/live   also log one line per time (paths changed, latency)
+
+Each time is committed as soon as it is complete; the times table maps it to the wall clock:
+  duckdb -c \"SELECT t.time, t.wall_clock_ms, sum(f.diff) AS files FROM '/tmp/live/times/*.parquet' t
+              JOIN '/tmp/live/files/*.parquet' f ON f.time <= t.time GROUP BY ALL ORDER BY t.time\"";
 
 const SCAN_EXAMPLES: &str = "Examples:
   cpt scan .                                  scan this folder into ./cpt-out
@@ -131,7 +146,22 @@ pub struct ReplayArgs {
     pub verbose: bool,
 }
 
-/// Options shared by `scan` and `replay`.
+/// Options of `cpt watch`.
+#[derive(Args, Debug)]
+pub struct WatchArgs {
+    /// The folder to watch.
+    pub path: PathBuf,
+    /// Milliseconds a path's events must be quiet before they are taken in a batch: at 50, an
+    /// editor's save (write a temporary file, rename it over the old one: a few milliseconds)
+    /// lands in one batch, and a change is durable within about a tenth of a second.
+    #[arg(long, value_name = "MS", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub debounce: u64,
+    /// What every job takes.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// Options shared by `scan`, `replay` and `watch`.
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// Output folder for the Parquet tables.
@@ -344,28 +374,60 @@ impl ReplayArgs {
     }
 }
 
+impl WatchArgs {
+    fn job(&self) -> Result<WatchJob, String> {
+        if self.run.cluster.processes > 1 {
+            return Err("cpt watch runs as one process (it follows one machine's tree); drop --processes".into());
+        }
+        Ok(WatchJob {
+            root: self.path.clone(),
+            debounce: Duration::from_millis(self.debounce),
+            settings: self.run.settings(false)?,
+        })
+    }
+}
+
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Scan(args) => scan(args),
         Command::Replay(args) => replay(args),
         Command::Cache(command) => cache::run(command),
+        Command::Watch(args) => watch(args),
     }
 }
 
 fn scan(args: ScanArgs) -> ExitCode {
-    if !args.path.exists() {
-        eprintln!("error: {} does not exist; write the folder to scan, e.g. `cpt scan .`", args.path.display());
-        return ExitCode::from(2);
-    }
-    if !args.path.is_dir() {
-        eprintln!("error: {} is not a folder; `cpt scan` takes the folder that holds it", args.path.display());
-        return ExitCode::from(2);
+    if let Err(code) = check_folder("scan", &args.path) {
+        return code;
     }
     match args.job() {
         Ok(job) => finish("scan", run_scan(job), args.verbose, &args.run),
         Err(message) => usage_error(&message),
     }
+}
+
+fn watch(args: WatchArgs) -> ExitCode {
+    if let Err(code) = check_folder("watch", &args.path) {
+        return code;
+    }
+    match args.job() {
+        Ok(job) => finish("watch", run_watch(job), false, &args.run),
+        Err(message) => usage_error(&message),
+    }
+}
+
+/// Refuses (exit 2) a PATH of `cpt scan` or `cpt watch` that is not a folder.
+fn check_folder(command: &str, path: &std::path::Path) -> Result<(), ExitCode> {
+    if !path.exists() {
+        eprintln!("error: {} does not exist; write the folder to {command}, e.g. `cpt {command} .`", path.display());
+        return Err(ExitCode::from(2));
+    }
+    if !path.is_dir() {
+        eprintln!("error: {} is not a folder; `cpt {command}` takes the folder that holds it", path.display());
+        return Err(ExitCode::from(2));
+    }
+    Ok(())
 }
 
 fn replay(args: ReplayArgs) -> ExitCode {

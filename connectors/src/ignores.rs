@@ -22,7 +22,7 @@ fn file_name(path: &[u8]) -> &[u8] {
 }
 
 /// The folder of `path` (`""` for the root).
-fn folder(path: &[u8]) -> &[u8] {
+pub(crate) fn folder(path: &[u8]) -> &[u8] {
     path.iter().rposition(|&b| b == b'/').map_or(&[][..], |at| &path[..at])
 }
 

@@ -113,6 +113,16 @@ pub struct LineageRow {
     pub new_unit_key: Option<i64>,
 }
 
+/// A row of `times` (watch): when the batch of the row's time was taken, and what it changed.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Debug)]
+pub struct TimeRow {
+    /// Wall clock when the batch was delivered (time 0: when the first walk started),
+    /// milliseconds since the Unix epoch.
+    pub wall_clock_ms: i64,
+    /// Paths whose file event or error row changed at this time (time 0: every path with one).
+    pub changed_paths: u32,
+}
+
 /// The stable key of a unit at a path: a hash of (path, kind, qualified name, ordinal), as Int64.
 pub fn unit_key(path: &[u8], id: &LocalUnitId) -> i64 {
     let mut bytes = Vec::with_capacity(path.len() + id.name.len() + 16);

@@ -10,34 +10,23 @@ use crate::content::too_large;
 use crate::git::{BlobChange, GitHistory};
 use crate::ignores::{is_ignore_file, IgnoreRules};
 use crate::rows::{ErrorRow, PathBytes};
-use crate::walk::{is_minified_name, ScanPolicy, VENDOR_DIRS};
-use cpt_operators::model::{ContentId, ContentKey, ErrorReason, Lang};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-/// What a scan starts from for one path.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// A source file to analyse.
-    File(ContentKey),
-    /// A row of the `errors` table (a policy rejection such as `too_large`).
-    Error(ErrorRow),
-}
-
-/// One difference of the filtered state: a path's verdict added (`+1`) or retracted (`-1`).
-pub type Delta = (PathBytes, Verdict, i64);
+use crate::verdicts::{Delta, Verdict, Verdicts};
+use crate::walk::ScanPolicy;
+use cpt_operators::model::{ContentId, ContentKey, ErrorReason};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The tree of the last applied commit, and its filtered state.
 pub struct TreeState {
     policy: ScanPolicy,
     blobs: BTreeMap<PathBytes, ContentId>,
-    verdicts: HashMap<PathBytes, Verdict>,
+    verdicts: Verdicts,
     rules: IgnoreRules,
 }
 
 impl TreeState {
     /// The empty tree, filtered with `policy`.
     pub fn new(policy: ScanPolicy) -> TreeState {
-        TreeState { policy, blobs: BTreeMap::new(), verdicts: HashMap::new(), rules: IgnoreRules::default() }
+        TreeState { policy, blobs: BTreeMap::new(), verdicts: Verdicts::default(), rules: IgnoreRules::default() }
     }
 
     /// Applies one commit's blob changes and returns the differences of the filtered state.
@@ -54,21 +43,12 @@ impl TreeState {
         if ignores_changed {
             self.rules = self.read_rules(history);
             judge.extend(self.blobs.keys().cloned());
-            judge.extend(self.verdicts.keys().cloned());
+            judge.extend(self.verdicts.paths().cloned());
         }
         let mut deltas = Vec::new();
         for path in judge {
             let verdict = self.blobs.get(&path).and_then(|&id| self.verdict(&path, id, history));
-            if self.verdicts.get(&path) == verdict.as_ref() {
-                continue;
-            }
-            if let Some(old) = self.verdicts.remove(&path) {
-                deltas.push((path.clone(), old, -1));
-            }
-            if let Some(new) = verdict {
-                self.verdicts.insert(path.clone(), new.clone());
-                deltas.push((path, new, 1));
-            }
+            self.verdicts.set(path, verdict, &mut deltas);
         }
         deltas
     }
@@ -76,10 +56,7 @@ impl TreeState {
     /// The whole filtered state, as additions sorted by path: what a replay that starts at this
     /// tree (a range's first commit, a resumed run's durable commit) feeds as one batch.
     pub fn state(&self) -> Vec<Delta> {
-        let mut state: Vec<Delta> =
-            self.verdicts.iter().map(|(path, verdict)| (path.clone(), verdict.clone(), 1)).collect();
-        state.sort_by(|a, b| a.0.cmp(&b.0));
-        state
+        self.verdicts.iter().map(|(path, verdict)| (path.clone(), verdict.clone(), 1)).collect()
     }
 
     fn read_rules(&self, history: &GitHistory) -> IgnoreRules {
@@ -97,32 +74,22 @@ impl TreeState {
 
     /// What a scan of a checkout would make of the blob `id` at `path`; `None` for nothing.
     fn verdict(&self, path: &[u8], id: ContentId, history: &GitHistory) -> Option<Verdict> {
-        let components: Vec<&[u8]> = path.split(|&b| b == b'/').collect();
-        let (folders, _) = components.split_at(components.len() - 1);
-        if components.iter().any(|c| c.first() == Some(&b'.')) {
+        if self.policy.passes_over(path, false) || self.rules.is_ignored(path) {
             return None;
         }
-        if self.policy.skip_vendor_dirs && folders.iter().any(|f| VENDOR_DIRS.iter().any(|v| v.as_bytes() == *f)) {
-            return None;
-        }
-        if self.rules.is_ignored(path) {
-            return None;
-        }
-        let lang = Lang::from_path(path)?;
-        if self.policy.langs.as_ref().is_some_and(|langs| !langs.contains(&lang)) {
-            return None;
-        }
-        let error =
-            |reason, detail| Some(Verdict::Error(ErrorRow { path: path.to_vec(), reason, detail, content_id: None }));
-        if self.policy.skip_minified_names && is_minified_name(path) {
-            return error(ErrorReason::Minified, "name matches *.min.*".into());
-        }
+        let lang = match self.policy.judge_name(path) {
+            Ok(lang) => lang,
+            Err(passed) => return passed.into_verdict().ok().map(|(_, verdict)| verdict),
+        };
         // A blob whose header cannot be read is handed on: reading it fails in the parse stage,
         // which reports it as unreadable.
         match history.blob_size(id) {
-            Ok(size) if size > self.policy.max_file_size => {
-                error(ErrorReason::TooLarge, too_large(size, self.policy.max_file_size).detail)
-            }
+            Ok(size) if size > self.policy.max_file_size => Some(Verdict::Error(ErrorRow {
+                path: path.to_vec(),
+                reason: ErrorReason::TooLarge,
+                detail: too_large(size, self.policy.max_file_size).detail,
+                content_id: None,
+            })),
             _ => Some(Verdict::File(ContentKey { id, lang })),
         }
     }

@@ -8,10 +8,14 @@
 //! here; content policies (binary, generated, minified) belong to the parse stage.
 //!
 //! Every worker of a job walks the same tree and keeps the entries whose path hashes to it, so
-//! the reading and hashing of files is spread over workers without any coordination.
+//! the reading and hashing of files is spread over workers without any coordination. A walk can
+//! also be restricted to a [`Focus`] (the paths a change touched): it then judges those paths
+//! exactly as a walk of the whole tree would, visiting only the folders that lead to them.
 
 use crate::content::{open_regular, read_capped};
+use crate::focus::Focus;
 use crate::rows::{ErrorRow, PathBytes};
+use crate::verdicts::Verdict;
 use cpt_operators::model::{ContentId, ContentKey, ErrorReason, Lang};
 use std::collections::BTreeSet;
 use std::fs;
@@ -40,6 +44,51 @@ pub struct ScanPolicy {
 impl Default for ScanPolicy {
     fn default() -> Self {
         ScanPolicy { max_file_size: 1 << 20, langs: None, skip_vendor_dirs: true, skip_minified_names: true }
+    }
+}
+
+impl ScanPolicy {
+    /// Why an entry named `name` is passed over with everything under it, by its name alone: a
+    /// hidden name (a leading dot, `.git` included) or a vendored folder; `None` to walk it.
+    pub fn prunes(&self, name: &[u8], is_dir: bool) -> Option<SkipReason> {
+        if name.first() == Some(&b'.') {
+            Some(SkipReason::Hidden)
+        } else if is_dir && self.skip_vendor_dirs && VENDOR_DIRS.iter().any(|v| v.as_bytes() == name) {
+            Some(SkipReason::VendorDir)
+        } else {
+            None
+        }
+    }
+
+    /// True when a walk never reaches `path` (relative to the root; a folder if `is_dir`) because
+    /// of the names along it: a folder above it or the path itself is pruned.
+    pub fn passes_over(&self, path: &[u8], is_dir: bool) -> bool {
+        if path.is_empty() {
+            return false;
+        }
+        let mut components = path.split(|&b| b == b'/').peekable();
+        while let Some(name) = components.next() {
+            let last = components.peek().is_none();
+            if self.prunes(name, !last || is_dir).is_some() {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// What the policy makes of the file `path` by its path alone: the language to analyse it in,
+    /// or why not (not source, or left out by `--lang`: skipped; `*.min.*`: a `minified` error).
+    pub fn judge_name(&self, path: &[u8]) -> Result<Lang, WalkItem> {
+        let Some(lang) = Lang::from_path(path) else {
+            return Err(WalkItem::Skipped { path: path.to_vec(), reason: SkipReason::NotSource });
+        };
+        if self.langs.as_ref().is_some_and(|langs| !langs.contains(&lang)) {
+            return Err(WalkItem::Skipped { path: path.to_vec(), reason: SkipReason::LanguageFilter });
+        }
+        if self.skip_minified_names && is_minified_name(path) {
+            return Err(error(path.to_vec(), ErrorReason::Minified, "name matches *.min.*".into(), None));
+        }
+        Ok(lang)
     }
 }
 
@@ -94,6 +143,17 @@ pub enum WalkItem {
     },
 }
 
+impl WalkItem {
+    /// The verdict of a file or an error row, with its path; a skipped entry's path and reason.
+    pub fn into_verdict(self) -> Result<(PathBytes, Verdict), (PathBytes, SkipReason)> {
+        match self {
+            WalkItem::File { path, key, .. } => Ok((path, Verdict::File(key))),
+            WalkItem::Error(row) => Ok((row.path.clone(), Verdict::Error(row))),
+            WalkItem::Skipped { path, reason } => Err((path, reason)),
+        }
+    }
+}
+
 /// A walk over one tree, yielding the share of entries that belongs to one worker.
 pub struct TreeWalk {
     root: PathBuf,
@@ -109,6 +169,16 @@ impl TreeWalk {
     /// Starts walking `root`; this walker yields the entries whose path hash modulo `peers`
     /// is `index`.
     pub fn new(root: &Path, policy: ScanPolicy, index: usize, peers: usize) -> io::Result<TreeWalk> {
+        TreeWalk::start(root, policy, None, (index as u64, peers.max(1) as u64))
+    }
+
+    /// Starts walking only what `focus` covers (all of it, in one share), entering just the
+    /// folders that lead there: each entry is judged as a walk of the whole tree judges it.
+    pub fn focused(root: &Path, policy: ScanPolicy, focus: Arc<Focus>) -> io::Result<TreeWalk> {
+        TreeWalk::start(root, policy, Some(focus), (0, 1))
+    }
+
+    fn start(root: &Path, policy: ScanPolicy, focus: Option<Arc<Focus>>, share: (u64, u64)) -> io::Result<TreeWalk> {
         let root_canonical = fs::canonicalize(root)?;
         if !root_canonical.is_dir() {
             return Err(io::Error::new(io::ErrorKind::NotADirectory, format!("{} is not a directory", root.display())));
@@ -125,22 +195,20 @@ impl TreeWalk {
             .git_global(false)
             .git_exclude(false)
             .sort_by_file_name(|a, b| a.cmp(b));
-        let prune_vendor = policy.skip_vendor_dirs;
         let record = Arc::clone(&pruned);
+        let filter_policy = policy.clone();
+        let filter_root = root.to_path_buf();
         builder.filter_entry(move |entry| {
             if entry.depth() == 0 {
                 return true;
             }
-            let name = entry.file_name().as_bytes();
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-            let reason = if name.first() == Some(&b'.') {
-                (name != b".git").then_some(SkipReason::Hidden)
-            } else if is_dir && prune_vendor && VENDOR_DIRS.iter().any(|v| v.as_bytes() == name) {
-                Some(SkipReason::VendorDir)
-            } else {
-                return true;
-            };
-            if let Some(reason) = reason {
+            if focus.as_ref().is_some_and(|focus| !focus.admits(relative_to(&filter_root, entry.path()), is_dir)) {
+                return false;
+            }
+            let name = entry.file_name().as_bytes();
+            let Some(reason) = filter_policy.prunes(name, is_dir) else { return true };
+            if name != b".git" {
                 record.lock().expect("pruned list").push((reason, entry.path().to_path_buf()));
             }
             false
@@ -151,13 +219,13 @@ impl TreeWalk {
             policy,
             walk: builder.build(),
             pruned,
-            share: (index as u64, peers.max(1) as u64),
+            share,
             pending: Vec::new(),
         })
     }
 
     fn relative(&self, path: &Path) -> PathBytes {
-        path.strip_prefix(&self.root).unwrap_or(path).as_os_str().as_bytes().to_vec()
+        relative_to(&self.root, path).to_vec()
     }
 
     fn is_mine(&self, relative: &[u8]) -> bool {
@@ -192,16 +260,10 @@ impl TreeWalk {
             };
             return Some(error(path, ErrorReason::NotRegularFile, format!("{what}: never opened"), None));
         }
-        let Some(lang) = Lang::from_path(&path) else {
-            return Some(WalkItem::Skipped { path, reason: SkipReason::NotSource });
-        };
-        if self.policy.langs.as_ref().is_some_and(|langs| !langs.contains(&lang)) {
-            return Some(WalkItem::Skipped { path, reason: SkipReason::LanguageFilter });
+        match self.policy.judge_name(&path) {
+            Ok(lang) => Some(self.read(entry.path(), path, lang)),
+            Err(passed) => Some(passed),
         }
-        if self.policy.skip_minified_names && is_minified_name(&path) {
-            return Some(error(path, ErrorReason::Minified, "name matches *.min.*".into(), None));
-        }
-        Some(self.read(entry.path(), path, lang))
     }
 
     fn read(&self, full: &Path, path: PathBytes, lang: Lang) -> WalkItem {
@@ -281,6 +343,11 @@ impl Iterator for TreeWalk {
             }
         }
     }
+}
+
+/// `path` relative to `root`, as bytes.
+fn relative_to<'a>(root: &Path, path: &'a Path) -> &'a [u8] {
+    path.strip_prefix(root).unwrap_or(path).as_os_str().as_bytes()
 }
 
 fn walk_error_path(err: &ignore::Error) -> Option<&Path> {

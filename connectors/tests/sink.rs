@@ -5,7 +5,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type, Int8Type};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
-use cpt_connectors::rows::{CloneMemberRow, CommitRow, ErrorRow, FileRow, LineageRow, UnitRow};
+use cpt_connectors::rows::{CloneMemberRow, CommitRow, ErrorRow, FileRow, LineageRow, TimeRow, UnitRow};
 use cpt_connectors::sink::{
     read_manifest, table_names, OpenMode, OutputDir, OutputRefused, PartFile, RunInfo, TableRow, Update, MANIFEST_FILE,
 };
@@ -194,6 +194,7 @@ fn write_all_tables(dir: &OutputDir) -> Vec<PartFile> {
         new_unit_key,
     };
     let lineage = [at(renamed(None, None), 0, 1), at(renamed(Some(-3), Some(i64::MAX)), 0, 1)];
+    let times = [at(TimeRow { wall_clock_ms: 1_700_000_000_123, changed_paths: 3 }, 0, 1)];
     vec![
         dir.write_part(0, &files).unwrap().unwrap(),
         dir.write_part(1, &units).unwrap().unwrap(),
@@ -201,6 +202,7 @@ fn write_all_tables(dir: &OutputDir) -> Vec<PartFile> {
         dir.write_part(1, &errors).unwrap().unwrap(),
         dir.write_part(0, &commits).unwrap().unwrap(),
         dir.write_part(1, &lineage).unwrap().unwrap(),
+        dir.write_part(0, &times).unwrap().unwrap(),
     ]
 }
 
@@ -336,6 +338,10 @@ fn every_table_round_trips_with_reader_friendly_types() {
     assert_eq!(i32s(&lineage, "similarity"), [87, 87]);
     let keys = |name| lineage.column_by_name(name).unwrap().as_primitive::<Int64Type>().iter().collect::<Vec<_>>();
     assert_eq!((keys("old_unit_key"), keys("new_unit_key")), (vec![None, Some(-3)], vec![None, Some(i64::MAX)]));
+    let times = read_single(&out, &parts[6]);
+    assert_eq!(column_names(&times)[2..], ["wall_clock_ms", "changed_paths"]);
+    assert_eq!(i64s(&times, "wall_clock_ms"), [1_700_000_000_123]);
+    assert_eq!(i32s(&times, "changed_paths"), [3]);
 
     let manifest = read_manifest(&out).unwrap();
     assert_eq!(manifest.durable_time, Some(0));
@@ -363,11 +369,20 @@ fn schemas_start_with_time_and_diff_and_match_batches() {
     check::<ErrorRow>();
     check::<CommitRow>();
     check::<LineageRow>();
+    check::<TimeRow>();
     assert_eq!(
         table_names(),
-        [FileRow::TABLE, UnitRow::TABLE, CloneMemberRow::TABLE, ErrorRow::TABLE, CommitRow::TABLE, LineageRow::TABLE]
+        [
+            FileRow::TABLE,
+            UnitRow::TABLE,
+            CloneMemberRow::TABLE,
+            ErrorRow::TABLE,
+            CommitRow::TABLE,
+            LineageRow::TABLE,
+            TimeRow::TABLE
+        ]
     );
-    assert_eq!(table_names(), ["files", "units", "clone_groups", "errors", "commits", "lineage"]);
+    assert_eq!(table_names(), ["files", "units", "clone_groups", "errors", "commits", "lineage", "times"]);
 }
 
 #[test]

@@ -12,7 +12,8 @@ use crate::stats::RunStats;
 use cpt_connectors::git::{CommitLine, CommitMeta, GitHistory};
 use cpt_connectors::renames::{detect_renames, SourceFile};
 use cpt_connectors::rows::{CommitRow, PathBytes};
-use cpt_connectors::tree_state::{Delta, TreeState, Verdict};
+use cpt_connectors::tree_state::TreeState;
+use cpt_connectors::verdicts::{Delta, Verdict};
 use cpt_connectors::walk::ScanPolicy;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -110,15 +111,7 @@ impl Feed<'_> {
     /// Feeds differences of the filtered tree as file events and error rows.
     fn files(&self, driver: &mut Driver, deltas: Vec<Delta>) {
         for (path, verdict, diff) in deltas {
-            match verdict {
-                Verdict::File(key) => {
-                    if diff > 0 {
-                        self.stats.files_found.fetch_add(1, Ordering::Relaxed);
-                    }
-                    driver.file(key, path, diff);
-                }
-                Verdict::Error(row) => driver.error(row, diff),
-            }
+            driver.verdict(path, verdict, diff);
         }
     }
 }

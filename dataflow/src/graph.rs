@@ -1,7 +1,7 @@
-//! The one dataflow graph of cpt (ARCHITECTURE §1): file events, source errors, and a replay's
-//! commits and rename lineage in; `files`, `units`, `clone_groups`, `errors`, `commits` and
-//! `lineage` changelogs out, through the parse stage, joins of the events with the parse facts
-//! (re-keyed by path and unit), and the exact-clone computation.
+//! The one dataflow graph of cpt (ARCHITECTURE §1): file events, source errors, a replay's
+//! commits and rename lineage, and a watch's batches in; `files`, `units`, `clone_groups`,
+//! `errors`, `commits`, `lineage` and `times` changelogs out, through the parse stage, joins of the
+//! events with the parse facts (re-keyed by path and unit), and the exact-clone computation.
 
 use crate::clones::{duplicated_lines, exact_clone_groups};
 use crate::facts::Fact;
@@ -11,7 +11,9 @@ use crate::parse::parse_contents;
 use crate::sink::{commit_parts, write_table, EpochPolicy, SinkContext};
 use crate::stats::RunStats;
 use crate::telemetry::Telemetry;
-use cpt_connectors::rows::{unit_key, CloneMemberRow, CommitRow, ErrorRow, FileRow, LineageRow, PathBytes, UnitRow};
+use cpt_connectors::rows::{
+    unit_key, CloneMemberRow, CommitRow, ErrorRow, FileRow, LineageRow, PathBytes, TimeRow, UnitRow,
+};
 use cpt_connectors::sink::OutputDir;
 use cpt_operators::model::ContentKey;
 use differential_dataflow::input::{Input, InputSession};
@@ -49,6 +51,8 @@ pub struct GraphInputs {
     pub commits: InputSession<u64, CommitRow, i64>,
     /// Renamed files and their units, at the renaming commit's time.
     pub lineage: InputSession<u64, LineageRow, i64>,
+    /// Watched batches, one row at each batch's time.
+    pub times: InputSession<u64, TimeRow, i64>,
 }
 
 /// Probes of one worker's copy of the graph.
@@ -69,6 +73,7 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
         let (errors_in, source_errors) = scope.new_collection::<ErrorRow, i64>();
         let (commits_in, commits) = scope.new_collection::<CommitRow, i64>();
         let (lineage_in, lineage) = scope.new_collection::<LineageRow, i64>();
+        let (times_in, times) = scope.new_collection::<TimeRow, i64>();
 
         let parsed = parse_contents(events, Arc::clone(&ctx.memo));
         let events = parsed.events.arrange_by_key();
@@ -127,6 +132,7 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
         errors.inner.clone().probe_with(&computed);
         commits.inner.clone().probe_with(&computed);
         lineage.inner.clone().probe_with(&computed);
+        times.inner.clone().probe_with(&computed);
 
         let sink = || SinkContext {
             worker: index,
@@ -144,10 +150,17 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
             write_table(errors, sink(), |row: &ErrorRow| path_hash(&row.path)),
             write_table(commits, sink(), |row: &CommitRow| path_hash(row.sha.as_bytes())),
             write_table(lineage, sink(), |row: &LineageRow| path_hash(&row.new_path)),
+            write_table(times, sink(), |row: &TimeRow| row.wall_clock_ms as u64),
         ]);
         let written = ProbeHandle::new();
         commit_parts(parts.probe_with(&written), sink());
-        let inputs = GraphInputs { events: events_in, errors: errors_in, commits: commits_in, lineage: lineage_in };
+        let inputs = GraphInputs {
+            events: events_in,
+            errors: errors_in,
+            commits: commits_in,
+            lineage: lineage_in,
+            times: times_in,
+        };
         (inputs, GraphProbes { written, computed })
     })
 }

@@ -1,18 +1,20 @@
 //! Running the graph on timely worker threads, driven by a source: the source feeds file events
-//! and errors at increasing times through a [`Driver`], may wait for a time to be complete before
-//! it goes on, and the job then closes the inputs and runs the graph to completion. The workers
-//! are this process's share of a cluster ([`ClusterSettings`]); in a cluster each worker also
-//! sends heartbeats, watched by [`crate::liveness`].
+//! and errors at increasing times through a [`Driver`], may wait for a time to be complete (or
+//! committed) before it goes on, and the job then closes the inputs and runs the graph to
+//! completion. The workers are this process's share of a cluster ([`ClusterSettings`]); in a
+//! cluster each worker also sends heartbeats, watched by [`crate::liveness`].
 
 use crate::cluster::{exit_on_lost_peer, ClusterSettings};
 use crate::graph::{build, GraphContext, GraphInputs, GraphProbes};
 use crate::liveness::{spawn_watchdog, Heartbeat, Liveness};
 use crate::telemetry::Telemetry;
 use anyhow::anyhow;
-use cpt_connectors::rows::{CommitRow, ErrorRow, LineageRow, PathBytes};
+use cpt_connectors::rows::{CommitRow, ErrorRow, LineageRow, PathBytes, TimeRow};
+use cpt_connectors::verdicts::Verdict;
 use cpt_operators::model::ContentKey;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 use timely::dataflow::ProbeHandle;
 use timely::worker::Worker;
 
@@ -21,6 +23,7 @@ pub struct Driver<'w> {
     worker: &'w mut Worker,
     inputs: GraphInputs,
     probes: GraphProbes,
+    ctx: GraphContext,
     fed: usize,
     pulse: Pulse,
 }
@@ -70,6 +73,20 @@ impl Driver<'_> {
         self.fed_one();
     }
 
+    /// A path's verdict added (`diff` = 1) or retracted (−1) at the current time: a file event
+    /// (counted among the files found) or an error row.
+    pub fn verdict(&mut self, path: PathBytes, verdict: Verdict, diff: i64) {
+        match verdict {
+            Verdict::File(key) => {
+                if diff > 0 {
+                    self.ctx.stats.files_found.fetch_add(1, Ordering::Relaxed);
+                }
+                self.file(key, path, diff);
+            }
+            Verdict::Error(row) => self.error(row, diff),
+        }
+    }
+
     /// The replayed commit of the current time (a row of `commits`).
     pub fn commit(&mut self, row: CommitRow) {
         self.inputs.commits.update(row, 1);
@@ -79,6 +96,12 @@ impl Driver<'_> {
     /// A rename of the current time's commit (a row of `lineage`).
     pub fn lineage(&mut self, row: LineageRow) {
         self.inputs.lineage.update(row, 1);
+        self.fed_one();
+    }
+
+    /// The watched batch of the current time (a row of `times`).
+    pub fn time(&mut self, row: TimeRow) {
+        self.inputs.times.update(row, 1);
         self.fed_one();
     }
 
@@ -96,6 +119,7 @@ impl Driver<'_> {
         self.inputs.errors.flush();
         self.inputs.commits.flush();
         self.inputs.lineage.flush();
+        self.inputs.times.flush();
     }
 
     /// Moves every later update to `time` (every worker must advance alike).
@@ -104,6 +128,7 @@ impl Driver<'_> {
         self.inputs.errors.advance_to(time);
         self.inputs.commits.advance_to(time);
         self.inputs.lineage.advance_to(time);
+        self.inputs.times.advance_to(time);
         self.flush();
         Telemetry::advance(&self.pulse.telemetry.input_time, time);
     }
@@ -114,6 +139,31 @@ impl Driver<'_> {
         self.advance_to(time);
         let probe = self.probes.written.clone();
         self.step_while(|| probe.less_than(&time));
+    }
+
+    /// Advances to `time` and steps until every output for earlier times is committed to the
+    /// manifest (durable), or the job failed. Worker 0 commits; the other workers return once
+    /// their part files are written.
+    pub fn durable_before(&mut self, time: u64) {
+        self.complete_before(time);
+        if self.index() != 0 {
+            return;
+        }
+        let (out, failure) = (self.ctx.out.clone(), Arc::clone(&self.ctx.failure));
+        let committed = move || out.committed_time().is_some_and(|durable| durable + 1 >= time);
+        self.step_while(|| !committed() && failure.first().is_none());
+    }
+
+    /// Steps the worker, or parks its thread for at most `timeout` when there is nothing to do
+    /// (an unpark of the thread wakes it early).
+    pub fn step_or_park(&mut self, timeout: Duration) {
+        self.worker.step_or_park(Some(timeout));
+        self.pulse.beat();
+    }
+
+    /// The job's first fatal failure so far (an unwritable output, say).
+    pub fn failure(&self) -> Option<String> {
+        self.ctx.failure.first()
     }
 
     /// Advances to `time` and steps until every output for earlier times is computed; the rows
@@ -133,6 +183,9 @@ impl Driver<'_> {
         }
     }
 }
+
+/// How long a worker with nothing to drive parks between heartbeats.
+const IDLE_PARK: Duration = Duration::from_millis(100);
 
 /// Runs the graph on this process's workers of `cluster`; every worker calls `drive` with its
 /// [`Driver`], then the inputs close and the graph runs until all output is committed. A
@@ -164,16 +217,18 @@ where
         let (inputs, probes) = build(worker, &ctx);
         let heartbeat = watched.as_ref().map(|liveness| Heartbeat::install(worker, Arc::clone(liveness), &settings));
         let pulse = Pulse { heartbeat, written: probes.written.clone(), telemetry };
-        let mut driver = Driver { worker, inputs, probes, fed: 0, pulse };
+        let mut driver = Driver { worker, inputs, probes, ctx: ctx.clone(), fed: 0, pulse };
         let driven = drive(&mut driver);
         let Driver { worker, inputs, mut pulse, .. } = driver;
         drop(inputs);
+        // Parks while other workers still drive (a watch's feeder may wait for hours), waking to
+        // send heartbeats.
         while worker.installed_dataflows().contains(&graph) {
-            worker.step();
+            worker.step_or_park(Some(IDLE_PARK));
             pulse.beat();
         }
         drop(pulse);
-        while worker.step() {}
+        while worker.step_or_park(None) {}
         driven
     })
     .map_err(|e| anyhow!("starting workers: {e}"))?;

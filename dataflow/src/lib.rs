@@ -3,11 +3,12 @@
 //! [`graph`] builds the graph (parse stage, join of events with parse facts, exact clone groups,
 //! sinks); [`job`] runs it on worker threads for a source that drives it; [`scan`] is the
 //! source that walks a directory tree, [`replay`] the one that replays a git history ([`feed`]
-//! feeds its commits, [`lineage`] records its renames, [`resume`] decides where it starts).
-//! [`cluster`] places a process in a cluster of timely processes, [`liveness`] watches its peers,
-//! and [`metrics`] serves what [`telemetry`] and [`traffic`] record. The per-record work lives in
-//! `cpt-operators` and the I/O in `cpt-connectors`, so that this crate, where timely and
-//! differential generics are monomorphised, stays small.
+//! feeds its commits, [`lineage`] records its renames, [`resume`] decides where it starts),
+//! [`watch`] the one that follows a live tree's changes. [`cluster`] places a process in a
+//! cluster of timely processes, [`liveness`] watches its peers, and [`metrics`] serves what
+//! [`telemetry`] and [`traffic`] record. The per-record work lives in `cpt-operators` and the I/O
+//! in `cpt-connectors`, so that this crate, where timely and differential generics are
+//! monomorphised, stays small.
 
 pub mod clones;
 pub mod cluster;
@@ -31,3 +32,4 @@ pub mod stats;
 pub mod summary;
 pub mod telemetry;
 pub mod traffic;
+pub mod watch;

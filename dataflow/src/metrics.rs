@@ -85,7 +85,6 @@ pub fn render(sources: &MetricSources) -> String {
     let files_found = load(&stats.files_found);
     let commits = load(&stats.commits_read);
     text.counter("cpt_files_found_total", "Source files found and fed (this process's share).", files_found);
-    text.counter("cpt_bytes_found_total", "Bytes of the source files found.", load(&stats.bytes_found));
     text.counter("cpt_commits_read_total", "Commits fed by a replay.", commits);
     text.family("cpt_files_per_second", "gauge", "Files found per second since the start.");
     text.sample("cpt_files_per_second", "", files_found / seconds);

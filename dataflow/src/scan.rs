@@ -1,16 +1,18 @@
 //! A `scan` job: every worker walks its share of the tree into the graph's inputs at time 0;
 //! the graph then runs to completion and the output is committed as one epoch.
 
-use crate::job::run_graph;
+use crate::job::{run_graph, Driver};
 use crate::progress::Progress;
 use crate::settings::{RunSettings, Started};
+use crate::stats::RunStats;
 use crate::summary::Summary;
 use anyhow::{bail, Context};
 use cpt_connectors::content::TreeSource;
+use cpt_connectors::rows::PathBytes;
 use cpt_connectors::sink::OpenMode;
-use cpt_connectors::walk::{TreeWalk, WalkItem};
+use cpt_connectors::verdicts::Verdict;
+use cpt_connectors::walk::TreeWalk;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -41,20 +43,30 @@ pub fn run_scan(job: ScanJob) -> anyhow::Result<Summary> {
     run_graph(&settings.cluster, ctx, move |driver| {
         let walk = TreeWalk::new(&root, policy.clone(), driver.index(), driver.peers())
             .map_err(|e| format!("walking {}: {e}", root.display()))?;
-        for item in walk {
-            match item {
-                WalkItem::File { path, key, bytes } => {
-                    walk_stats.files_found.fetch_add(1, Ordering::Relaxed);
-                    walk_stats.bytes_found.fetch_add(bytes, Ordering::Relaxed);
-                    driver.file(key, path, 1);
-                }
-                WalkItem::Error(row) => driver.error(row, 1),
-                WalkItem::Skipped { path, reason } => walk_stats.skipped(reason, path),
-            }
-        }
+        feed_walk(driver, walk, &walk_stats, |_| ());
         Ok(())
     })?;
     drop(progress);
     memo.flush_cache();
     Ok(Summary::from_stats(&stats, memo.counts(), started.elapsed()))
+}
+
+/// Feeds one worker's share of a walk at the current time: files and errors into the graph,
+/// skipped entries into the totals; `fed` sees each (path, verdict) before it is fed.
+pub(crate) fn feed_walk(
+    driver: &mut Driver,
+    walk: TreeWalk,
+    stats: &RunStats,
+    mut fed: impl FnMut(&(PathBytes, Verdict)),
+) {
+    for item in walk {
+        match item.into_verdict() {
+            Ok(judged) => {
+                fed(&judged);
+                let (path, verdict) = judged;
+                driver.verdict(path, verdict, 1);
+            }
+            Err((path, reason)) => stats.skipped(reason, path),
+        }
+    }
 }

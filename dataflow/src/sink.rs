@@ -47,6 +47,12 @@ impl Default for EpochPolicy {
     }
 }
 
+impl EpochPolicy {
+    /// Every time is written as soon as it is complete (a watch, where latency matters more than
+    /// the number of part files).
+    pub const IMMEDIATE: EpochPolicy = EpochPolicy { max_times: 1, max_wait: Duration::ZERO };
+}
+
 /// What a sink needs besides its rows.
 #[derive(Clone)]
 pub struct SinkContext {

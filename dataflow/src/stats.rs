@@ -14,10 +14,8 @@ pub type SkippedByReason = BTreeMap<SkipReason, (u64, Vec<Vec<u8>>)>;
 /// Totals shared by the workers of one process.
 #[derive(Default, Debug)]
 pub struct RunStats {
-    /// Source files found by the walk (read and hashed).
+    /// Source files found by the walk (read and hashed), or fed by a replay or a watch.
     pub files_found: AtomicU64,
-    /// Bytes of those files.
-    pub bytes_found: AtomicU64,
     /// Commits fed to the graph by a replay.
     pub commits_read: AtomicU64,
     /// Commits whose search for renames with edits was skipped (too many candidate pairs).

@@ -10,8 +10,10 @@ use std::time::Duration;
 /// Totals of a finished job.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Summary {
-    /// Commits replayed (`None` for a scan).
+    /// Commits replayed (`None` unless a replay).
     pub commits: Option<u64>,
+    /// Batches watched after the initial scan (`None` unless a watch).
+    pub batches: Option<u64>,
     /// Files analysed.
     pub files: i64,
     /// Units extracted.
@@ -41,6 +43,7 @@ impl Summary {
     pub fn from_stats(stats: &RunStats, contents: ContentCounts, wall: Duration) -> Summary {
         Summary {
             commits: None,
+            batches: None,
             files: RunStats::get(&stats.files),
             units: RunStats::get(&stats.units),
             clone_groups: RunStats::get(&stats.clone_groups),
@@ -110,6 +113,9 @@ impl fmt::Display for Summary {
         let seconds = self.wall.as_secs_f64();
         if let Some(commits) = self.commits {
             write!(f, "{commits} commits ({:.0} commits/s), ", commits as f64 / seconds.max(1e-9))?;
+        }
+        if let Some(batches) = self.batches {
+            write!(f, "{batches} batches after the initial scan, ")?;
         }
         write!(
             f,

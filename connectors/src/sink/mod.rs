@@ -166,6 +166,12 @@ impl OutputDir {
         self.inner.durable_at_open
     }
 
+    /// The durable time of this process's last commit to the manifest (at first, the one it was
+    /// opened with).
+    pub fn committed_time(&self) -> Option<u64> {
+        self.inner.manifest.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).durable_time
+    }
+
     /// Writes consolidated updates as one part file of `R::TABLE` and moves it into place;
     /// `Ok(None)` for no updates. The part counts only once [`OutputDir::commit`] lists it.
     pub fn write_part<R: TableRow>(&self, worker: usize, updates: &[Update<R>]) -> anyhow::Result<Option<PartFile>> {

@@ -14,9 +14,10 @@
 //! | `errors` | path, path_raw, reason, detail, content_id (NULL when the content was not read) |
 //! | `commits` | sha, author_time (Int64, seconds since the epoch), author, subject (replay only) |
 //! | `lineage` | commit, old_path, old_path_raw, new_path, new_path_raw, similarity (Int32), old_unit_key, new_unit_key (NULL on a file's row) (replay only) |
+//! | `times` | wall_clock_ms (Int64, milliseconds since the epoch), changed_paths (Int32) (watch only) |
 
 use super::{TableRow, Update};
-use crate::rows::{CloneMemberRow, CommitRow, ErrorRow, FileRow, LineageRow, UnitRow};
+use crate::rows::{CloneMemberRow, CommitRow, ErrorRow, FileRow, LineageRow, TimeRow, UnitRow};
 use anyhow::{bail, Context};
 use arrow_array::{
     ArrayRef, BinaryArray, FixedSizeListArray, Int32Array, Int64Array, Int8Array, RecordBatch, StringArray,
@@ -27,7 +28,15 @@ use std::sync::{Arc, OnceLock};
 
 /// The tables this sink writes, by folder name.
 pub fn table_names() -> &'static [&'static str] {
-    &[FileRow::TABLE, UnitRow::TABLE, CloneMemberRow::TABLE, ErrorRow::TABLE, CommitRow::TABLE, LineageRow::TABLE]
+    &[
+        FileRow::TABLE,
+        UnitRow::TABLE,
+        CloneMemberRow::TABLE,
+        ErrorRow::TABLE,
+        CommitRow::TABLE,
+        LineageRow::TABLE,
+        TimeRow::TABLE,
+    ]
 }
 
 /// The schema of the table named `table`.
@@ -39,6 +48,7 @@ pub(super) fn schema_of(table: &str) -> anyhow::Result<SchemaRef> {
         ErrorRow::TABLE => ErrorRow::schema(),
         CommitRow::TABLE => CommitRow::schema(),
         LineageRow::TABLE => LineageRow::schema(),
+        TimeRow::TABLE => TimeRow::schema(),
         _ => bail!("no table named {table} is known to the sink"),
     })
 }
@@ -245,6 +255,22 @@ impl TableRow for LineageRow {
             .int32("similarity", |r| r.similarity)?
             .optional_int64(|r| r.old_unit_key)
             .optional_int64(|r| r.new_unit_key)
+            .finish(Self::schema())
+    }
+}
+
+impl TableRow for TimeRow {
+    const TABLE: &'static str = "times";
+
+    fn schema() -> SchemaRef {
+        static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+        SCHEMA.get_or_init(|| changelog_schema(vec![int64("wall_clock_ms"), int32("changed_paths")])).clone()
+    }
+
+    fn to_batch(updates: &[Update<Self>]) -> anyhow::Result<RecordBatch> {
+        Columns::new(updates)?
+            .int64(|r| r.wall_clock_ms)
+            .int32("changed_paths", |r| r.changed_paths)?
             .finish(Self::schema())
     }
 }

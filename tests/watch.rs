@@ -1,0 +1,265 @@
+//! The watch oracle (ARCHITECTURE §2): `cpt watch` follows real edits of a tree seeded with real
+//! files of the `small` corpus — files copied in, a function appended, a file deleted, a folder
+//! renamed, a file replaced the way editors save (write a temporary file, rename it over), a
+//! `.gitignore` added and removed — and after each edit, once the watch has caught up, the
+//! changelog summed up to its durable time must equal a fresh `cpt scan` of the tree, table by
+//! table. Then SIGTERM ends it cleanly: exit 0, the output complete, one `times` row per time.
+
+mod common;
+
+use common::{corpus, cpt, final_state, read_table, scan, state_at};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+const TABLES: [&str; 4] = ["files", "units", "clone_groups", "errors"];
+
+/// How long the watch may take to catch up with one edit, or to stop.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// How often the output is looked at while waiting.
+const POLL: Duration = Duration::from_millis(20);
+
+/// A running `cpt watch`, killed if the test fails before stopping it.
+struct Watch {
+    child: Option<Child>,
+    out: PathBuf,
+    log: PathBuf,
+}
+
+impl Watch {
+    fn start(root: &Path, out: &Path, log: &Path) -> Watch {
+        let args = ["watch", root.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q", "-w", "2"];
+        let child = Command::new(env!("CARGO_BIN_EXE_cpt"))
+            .args(args)
+            .args(["--debounce", "50"])
+            .env("RUST_LOG", "cpt_dataflow::watch=info")
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(log).unwrap())
+            .spawn()
+            .expect("starting cpt watch");
+        Watch { child: Some(child), out: out.to_path_buf(), log: log.to_path_buf() }
+    }
+
+    fn log(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The manifest's durable time and completeness, once the manifest exists.
+    fn manifest(&self) -> Option<(Option<u64>, bool)> {
+        let text = fs::read(self.out.join("_manifest.json")).ok()?;
+        let manifest: serde_json::Value = serde_json::from_slice(&text).ok()?;
+        Some((manifest["durable_time"].as_u64(), manifest["complete"].as_bool().unwrap_or(false)))
+    }
+
+    fn durable_time(&self) -> Option<u64> {
+        self.manifest().and_then(|(durable, _)| durable)
+    }
+
+    /// Polls `done` until it gives a value (or why it still waits); fails after [`PATIENCE`] or
+    /// when the watch exits.
+    fn wait_for<T>(&mut self, what: &str, mut done: impl FnMut(&Watch) -> Result<T, String>) -> T {
+        let started = Instant::now();
+        loop {
+            let waiting = match done(self) {
+                Ok(value) => return value,
+                Err(waiting) => waiting,
+            };
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("cpt watch exited ({status}) while waiting for {what} ({waiting}):\n{}", self.log());
+            }
+            assert!(started.elapsed() < PATIENCE, "timed out waiting for {what}: {waiting}\n{}", self.log());
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// Waits until time `at_least` or a later one is durable; returns the durable time.
+    fn wait_durable(&mut self, at_least: u64) -> u64 {
+        self.wait_for(&format!("time {at_least} to be durable"), |watch| {
+            watch.durable_time().filter(|&t| t >= at_least).ok_or_else(|| format!("durable: {:?}", watch.manifest()))
+        })
+    }
+
+    /// Sends SIGTERM and waits for the exit.
+    fn stop(&mut self) -> ExitStatus {
+        let mut child = self.child.take().unwrap();
+        // SAFETY: kill(2) on the pid of a child this test started and has not reaped yet.
+        assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) }, 0);
+        wait_exit(&mut child, &self.log())
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Waits for `child` to exit, within [`PATIENCE`].
+fn wait_exit(child: &mut Child, log: &str) -> ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(started.elapsed() < PATIENCE, "cpt watch did not exit:\n{log}");
+        std::thread::sleep(POLL);
+    }
+}
+
+/// Copies the files under `from` to `to`, creating folders.
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The first top-level Python function of `file`: its `def` line and the lines indented under it.
+fn first_python_function(file: &Path) -> String {
+    let text = fs::read_to_string(file).unwrap();
+    let mut lines = text.lines().skip_while(|line| !line.starts_with("def "));
+    let head = lines.next().unwrap_or_else(|| panic!("no function in {}", file.display()));
+    let body: Vec<&str> = lines.take_while(|line| line.is_empty() || line.starts_with(' ')).collect();
+    format!("\n\n{head}\n{}\n", body.join("\n"))
+}
+
+/// Waits until the watch has committed a time after `before` and the changelog summed up to its
+/// durable time equals a fresh scan of `root`; returns that durable time.
+fn caught_up(watch: &mut Watch, root: &Path, fresh: &Path, step: &str, before: u64) -> u64 {
+    scan(root, fresh, &["-w", "1"]);
+    let expected: Vec<_> = TABLES.iter().map(|table| final_state(fresh, table)).collect();
+    watch.wait_durable(before + 1);
+    watch.wait_for(&format!("the watch to catch up with step {step:?}"), |watch| {
+        let durable = watch.durable_time().expect("a durable time");
+        for (table, expected) in TABLES.iter().zip(&expected) {
+            let watched = state_at(&watch.out, table, durable);
+            if &watched != expected {
+                return Err(format!(
+                    "table {table} at time {durable}:\nwatch only: {:?}\nscan only: {:?}",
+                    watched.iter().filter(|(k, v)| expected.get(*k) != Some(v)).take(3).collect::<Vec<_>>(),
+                    expected.iter().filter(|(k, v)| watched.get(*k) != Some(v)).take(3).collect::<Vec<_>>(),
+                ));
+            }
+        }
+        Ok(durable)
+    })
+}
+
+#[test]
+fn watching_real_edits_equals_fresh_scans_after_each() {
+    let small = corpus("small");
+    let work = tempfile::tempdir().unwrap();
+    let (root, out) = (work.path().join("live"), work.path().join("out"));
+    copy_tree(&small.join("crates/itoa-1.0.14"), &root.join("itoa"));
+    copy_tree(&small.join("pypi/MarkupSafe-3.0.2/src"), &root.join("py"));
+    copy_tree(&small.join("npm/react-hot-toast-2.5.1/src"), &root.join("web"));
+    let mut watch = Watch::start(&root, &out, &work.path().join("watch.log"));
+    watch.wait_durable(0);
+
+    let mut time = 0;
+    let mut step = |name: &str, edit: &dyn Fn(), watch: &mut Watch| {
+        edit();
+        time = caught_up(watch, &root, &work.path().join(format!("fresh-{name}")), name, time);
+    };
+    step(
+        "copy an older version in",
+        &|| copy_tree(&small.join("npm/react-hot-toast-2.4.1/src"), &root.join("web-old")),
+        &mut watch,
+    );
+    step(
+        "append a function",
+        &|| {
+            let function = first_python_function(&root.join("py/markupsafe/_native.py"));
+            let target = root.join("py/markupsafe/__init__.py");
+            let mut text = fs::read_to_string(&target).unwrap();
+            text.push_str(&function);
+            fs::write(target, text).unwrap();
+        },
+        &mut watch,
+    );
+    step("delete a file", &|| fs::remove_file(root.join("web/core/store.ts")).unwrap(), &mut watch);
+    step(
+        "rename a folder",
+        &|| fs::rename(root.join("web-old/core"), root.join("web-old/engine")).unwrap(),
+        &mut watch,
+    );
+    step(
+        "replace a file through a temporary file",
+        &|| {
+            let temp = root.join("itoa/src/.lib.rs.tmp");
+            fs::copy(small.join("crates/itoa-1.0.11/src/lib.rs"), &temp).unwrap();
+            fs::rename(temp, root.join("itoa/src/lib.rs")).unwrap();
+        },
+        &mut watch,
+    );
+    step("ignore a folder", &|| fs::write(root.join(".gitignore"), "/web-old/\n").unwrap(), &mut watch);
+    step("stop ignoring it", &|| fs::remove_file(root.join(".gitignore")).unwrap(), &mut watch);
+
+    let status = watch.stop();
+    assert!(status.success(), "cpt watch exited with {status}:\n{}", watch.log());
+    assert_eq!(watch.manifest(), Some((Some(time), true)), "the output is complete at the last time");
+    let log = watch.log();
+    assert!(log.contains(&format!("cpt watch: {time} batches after the initial scan")), "{log}");
+    let times: Vec<(u64, i64, i64)> = read_table(&out, "times")
+        .into_iter()
+        .map(|(row, diff)| {
+            assert_eq!(diff, 1, "times row {row}");
+            let cells: Vec<i64> = row.split('|').map(|cell| cell.parse().unwrap()).collect();
+            (cells[0] as u64, cells[1], cells[2])
+        })
+        .collect();
+    assert_eq!(times.iter().map(|(t, _, _)| *t).collect::<Vec<_>>(), (0..=time).collect::<Vec<_>>());
+    assert!(times.windows(2).all(|w| w[0].1 < w[1].1), "wall clocks increase: {times:?}");
+    assert!(times.iter().all(|(_, _, changed)| *changed > 0), "every time changed some path: {times:?}");
+    for line in log.lines().filter(|line| line.contains("durable")) {
+        eprintln!("{line}");
+    }
+}
+
+#[test]
+fn the_watch_ends_with_an_error_when_its_folder_disappears() {
+    let work = tempfile::tempdir().unwrap();
+    let (root, out) = (work.path().join("live"), work.path().join("out"));
+    copy_tree(&corpus("small").join("crates/itoa-1.0.14/src"), &root);
+    let mut watch = Watch::start(&root, &out, &work.path().join("watch.log"));
+    watch.wait_durable(0);
+    fs::remove_dir_all(&root).unwrap();
+    let mut child = watch.child.take().unwrap();
+    let status = wait_exit(&mut child, &watch.log());
+    assert_eq!(status.code(), Some(1), "{}", watch.log());
+    assert!(watch.log().contains("disappeared"), "{}", watch.log());
+    let (durable, complete) = watch.manifest().unwrap();
+    assert!(complete && durable.is_some(), "the output is complete: {:?}", watch.manifest());
+}
+
+#[test]
+fn nonsensical_arguments_are_usage_errors() {
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("out");
+    let file = work.path().join("file.rs");
+    fs::write(&file, fs::read(corpus("small").join("crates/itoa-1.0.14/src/udiv128.rs")).unwrap()).unwrap();
+    let out = out.to_str().unwrap();
+    let empty = work.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    for args in [
+        vec!["watch", empty.to_str().unwrap(), "--out", empty.to_str().unwrap()],
+        vec!["watch", work.path().join("nope").to_str().unwrap(), "--out", out],
+        vec!["watch", file.to_str().unwrap(), "--out", out],
+        vec!["watch", work.path().to_str().unwrap(), "--out", out, "--debounce", "0"],
+        vec!["watch", work.path().to_str().unwrap(), "--out", out, "--debounce", "soon"],
+    ] {
+        let output = cpt(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+}
