@@ -25,9 +25,13 @@
 //! 6. **Throughput.** The full self-join by every kernel this machine has, size ratio 50 % and
 //!    none, its pairs streamed (hashed, not kept): vector pairs compared and pairs emitted per CPU
 //!    second, on one thread, and a check that every kernel emits the same pairs in the same order.
+//! 7. **Incremental.** `CpuJoin` holding all but 1,000 entries: one batch inserting those 1,000,
+//!    one removing them again (the path of a replayed commit or a watch batch), per kernel.
 
 use cpt_operators::similarity::vector_file::read_entries;
-use cpt_operators::similarity::{join_all, join_each, Entry, JoinParams, Kernel, Pair, SizeRatio, Threshold};
+use cpt_operators::similarity::{
+    join_all, join_each, Batch, CpuJoin, Entry, JoinParams, Kernel, Pair, Shard, SimilarityJoin, SizeRatio, Threshold,
+};
 use proptest::prelude::Rng;
 use proptest::test_runner::{RngAlgorithm, TestRng};
 use std::collections::HashMap;
@@ -40,6 +44,9 @@ const THETA: f64 = 0.9;
 
 /// Entries of the recall figures (1–5) at most: their candidate pairs grow as N².
 const RECALL_SAMPLE: usize = 20_000;
+
+/// Vectors changed at once in the incremental figures.
+const BATCH: usize = 1000;
 
 /// Draws of rounding errors for the expected figures.
 const DRAWS: usize = 8;
@@ -222,6 +229,26 @@ fn throughput(entries: &[Entry]) {
     }
 }
 
+/// The incremental join on the same entries: all but the last [`BATCH`] restored, then one batch
+/// inserting those and one removing them again, timed per kernel.
+fn incremental(entries: &[Entry]) {
+    let (resident, batch) = entries.split_at(entries.len().saturating_sub(BATCH));
+    println!("| residents | batch | kernel | inserted: deltas, CPU s | removed: deltas, CPU s |");
+    println!("|---:|---:|---|---:|---:|");
+    for kernel in Kernel::available() {
+        let mut join = CpuJoin::new(JoinParams::default(), Shard::whole(), kernel);
+        join.restore(resident).expect("unique keys");
+        let mut timed = |batch: Batch| {
+            let cpu = thread_cpu_seconds();
+            let deltas = join.apply(&batch).expect("a consistent batch");
+            format!("{}, {:.3}", deltas.len(), thread_cpu_seconds() - cpu)
+        };
+        let inserted = timed(Batch { removed: vec![], inserted: batch.to_vec() });
+        let removed = timed(Batch { removed: batch.to_vec(), inserted: vec![] });
+        println!("| {} | {} | {} | {inserted} | {removed} |", resident.len(), batch.len(), kernel.name());
+    }
+}
+
 fn duplicate_key(entries: &[Entry]) -> Option<i64> {
     let mut seen = std::collections::HashSet::new();
     entries.iter().find(|e| !seen.insert(e.key)).map(|e| e.key)
@@ -249,4 +276,5 @@ fn main() {
     println!("{} entries of {path} with at least {min_tokens} tokens", sample.len());
     recall(&sample[..sample.len().min(RECALL_SAMPLE)]);
     throughput(&sample);
+    incremental(&sample);
 }
