@@ -10,6 +10,7 @@
 //! - [`units`]: the iterative walk that extracts units.
 //! - [`fingerprint`]: token hashes and the int8 characteristic vector.
 //! - [`metrics`]: node counts, cyclomatic complexity, nesting, lines.
+//! - [`similarity`]: the exact int8 similarity join of unit vectors (near-miss candidates).
 //! - [`analyze`]: the entry point.
 //! - [`engine`]: the identity of this build's analysis, for caches of its results.
 
@@ -21,4 +22,5 @@ pub mod languages;
 pub mod metrics;
 pub mod model;
 pub mod policy;
+pub mod similarity;
 pub mod units;

@@ -1,0 +1,39 @@
+//! The similarity join of unit vectors (ARCHITECTURE §4a): which units are near-miss clone
+//! candidates, exactly, on any device.
+//!
+//! - [`contract`]: the integer threshold test, the integer score, the size-ratio bound, the pair.
+//! - [`vector`]: the int8 vector and the entry (key, size, vector) a join takes.
+//! - [`kernel`]: int8 dot products, portable and x86-64 (AVX2, AVX-512 VNNI) chosen at run time.
+//! - [`blocked`]: the cache-blocked scan of queries × rows that every join runs.
+//! - [`self_join`]: the self-join of a set, size-sorted so that pairs outside the band are skipped.
+//! - [`store`]: resident vectors in slots with a free list (the layout a GPU mirrors).
+//! - [`interface`]: the [`SimilarityJoin`] trait (batches in, pair deltas out) and its errors.
+//! - [`cpu`]: the CPU implementation, incremental and shardable.
+//! - [`shard`]: which worker holds which vector, and how a dataflow operator uses the join.
+//! - [`verify`]: the token check of a candidate pair (LCS ratio), as NiCad does.
+//! - [`vector_file`]: a binary file of entries, for checks that run outside the engine (GPU).
+//! - [`planted`]: vector pairs exactly at the integer threshold and one step either side.
+
+pub mod blocked;
+pub mod contract;
+pub mod cpu;
+pub mod interface;
+pub mod kernel;
+pub mod planted;
+pub mod self_join;
+pub mod shard;
+pub mod store;
+pub mod vector;
+pub mod vector_file;
+pub mod verify;
+
+pub use contract::{JoinParams, Pair, PairDelta, SizeRatio, Threshold, UnitKey};
+pub use cpu::CpuJoin;
+pub use interface::{Batch, JoinError, SimilarityJoin};
+pub use kernel::Kernel;
+pub use self_join::{join_all, join_each};
+pub use shard::Shard;
+pub use vector::{Entry, Vector};
+
+#[cfg(test)]
+mod tests;
