@@ -213,7 +213,6 @@ where
     let guards = timely::execute::execute_from(builders, others, timely::WorkerConfig::default(), move |worker| {
         let telemetry = Arc::clone(&ctx.telemetry);
         telemetry.watch_arrangements(worker);
-        let graph = worker.next_dataflow_index();
         let (inputs, probes) = build(worker, &ctx);
         let heartbeat = watched.as_ref().map(|liveness| Heartbeat::install(worker, Arc::clone(liveness), &settings));
         let pulse = Pulse { heartbeat, written: probes.written.clone(), telemetry };
@@ -223,12 +222,13 @@ where
         drop(inputs);
         // Parks while other workers still drive (a watch's feeder may wait for hours), waking to
         // send heartbeats.
-        while worker.installed_dataflows().contains(&graph) {
+        while !pulse.written.done() {
             worker.step_or_park(Some(IDLE_PARK));
             pulse.beat();
         }
         drop(pulse);
-        while worker.step_or_park(None) {}
+        // Never parks without a timeout: a lost wake-up then costs at most one `IDLE_PARK`.
+        while worker.step_or_park(Some(IDLE_PARK)) {}
         driven
     })
     .map_err(|e| anyhow!("starting workers: {e}"))?;
