@@ -1,6 +1,8 @@
 //! The `cpt` command line: argument parsing (clap) and dispatch to the jobs of `cpt-dataflow`.
 //! Usage errors exit with status 2 and say what to write instead; failures of a run exit 1.
 
+mod catalog;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use cpt_connectors::git::HistoryRefused;
 use cpt_connectors::sink::OutputRefused;
@@ -33,11 +35,15 @@ pub enum Command {
     /// changelog tables (files, units, clone_groups, errors, commits).
     #[command(after_help = REPLAY_EXAMPLES)]
     Replay(ReplayArgs),
+    /// The periodic table's catalogue of code patterns: list its elements, check catalogue files.
+    #[command(subcommand)]
+    Catalog(catalog::CatalogCommand),
 }
 
 const TOP_EXAMPLES: &str = "Examples:
   cpt scan .                  scan this folder into ./cpt-out (Parquet tables)
   cpt replay .                replay this repository's history into ./cpt-out (changelogs by commit)
+  cpt catalog list            the periodic table's elements
   cpt scan --help             every option of scan, with more examples";
 
 const REPLAY_EXAMPLES: &str = "Examples:
@@ -214,6 +220,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Scan(args) => scan(args),
         Command::Replay(args) => replay(args),
+        Command::Catalog(command) => catalog::run(command),
     }
 }
 

@@ -11,12 +11,16 @@
 //! - [`fingerprint`]: token hashes and the int8 characteristic vector.
 //! - [`metrics`]: node counts, cyclomatic complexity, nesting, lines.
 //! - [`analyze`]: the entry point.
+//! - [`similarity`]: the integer cosine test on int8 vectors.
+//! - [`catalog`]: the periodic table's elements, loaded from YAML and matched against units.
 
 pub mod analyze;
+pub mod catalog;
 pub mod fingerprint;
 mod kinds;
 pub mod languages;
 pub mod metrics;
 pub mod model;
 pub mod policy;
+pub mod similarity;
 pub mod units;
