@@ -175,6 +175,8 @@ fn check(args: CheckArgs) -> ExitCode {
 #[derive(Default)]
 struct CorpusCounts {
     files: u64,
+    /// Files the walk or the reading could not take (`cpt scan` reports them in `errors`).
+    unread: u64,
     units: u64,
     units_by_lang: BTreeMap<Lang, u64>,
     /// Per element: units matched.
@@ -188,10 +190,16 @@ fn count_corpus(catalog: &Catalog, dir: &Path) -> std::io::Result<CorpusCounts> 
     let config = AnalysisConfig::default();
     let mut counts = CorpusCounts { matched: vec![0; catalog.elements().len()], ..CorpusCounts::default() };
     for item in TreeWalk::new(dir, policy, 0, 1)? {
-        let WalkItem::File { path, key, .. } = item else {
-            continue;
+        let (path, key) = match item {
+            WalkItem::File { path, key, .. } => (path, key),
+            WalkItem::Error(_) => {
+                counts.unread += 1;
+                continue;
+            }
+            WalkItem::Skipped { .. } => continue,
         };
         let Ok(bytes) = source.read(&path, key.id) else {
+            counts.unread += 1;
             continue;
         };
         let (parsed, matches) = analyze_with(&bytes, key.lang, &config, |tree, parsed| {
@@ -213,7 +221,8 @@ fn count_corpus(catalog: &Catalog, dir: &Path) -> std::io::Result<CorpusCounts> 
 fn report_corpus(catalog: &Catalog, dir: &Path) -> std::io::Result<()> {
     let counts = count_corpus(catalog, dir)?;
     let by_lang: Vec<String> = counts.units_by_lang.iter().map(|(lang, n)| format!("{} {n}", lang.name())).collect();
-    println!("corpus {}: {} files, {} units ({})", dir.display(), counts.files, counts.units, by_lang.join(", "));
+    let (files, unread, units) = (counts.files, counts.unread, counts.units);
+    println!("corpus {}: {files} files ({unread} not read), {units} units ({})", dir.display(), by_lang.join(", "));
     let percent = |n: u64| 100.0 * n as f64 / counts.units.max(1) as f64;
     for (element, &matched) in catalog.elements().iter().zip(&counts.matched) {
         println!("{:<4} {:<32} {matched:>7} units {:>6.2}%", element.symbol, element.name, percent(matched));

@@ -26,7 +26,7 @@
 //!         threshold: 90         # least cosine similarity, in percent
 //! ```
 
-use crate::catalog::diagnostic::Diagnostic;
+use crate::catalog::diagnostic::{Diagnostic, Position};
 use crate::catalog::element::{Element, Examples, Family, Period, Recogniser, SourceText};
 use crate::catalog::yaml::{Node, Reader};
 use crate::model::Lang;
@@ -281,7 +281,7 @@ fn read_examples(reader: &mut Reader, node: &Node) -> Option<(Vec<SourceText>, V
 /// Diagnostics for symbols defined twice (the later definition is the mistake); the elements
 /// defined first are kept.
 pub(crate) fn remove_duplicate_symbols(elements: &mut Vec<Element>) -> Vec<Diagnostic> {
-    let mut first: HashMap<String, crate::catalog::diagnostic::Position> = HashMap::new();
+    let mut first: HashMap<String, Position> = HashMap::new();
     let mut diagnostics = Vec::new();
     elements.retain(|element| match first.get(&element.symbol) {
         Some(at) => {
