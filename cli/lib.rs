@@ -3,6 +3,7 @@
 //! write instead; failures of a run exit 1.
 
 mod cache;
+mod catalog;
 
 use cache::CacheCommand;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -52,6 +53,9 @@ pub enum Command {
     /// (changelog tables plus times); stop with Ctrl-C or SIGTERM.
     #[command(after_help = WATCH_EXAMPLES)]
     Watch(WatchArgs),
+    /// The periodic table's catalogue of code patterns: list its elements, check catalogue files.
+    #[command(subcommand)]
+    Catalog(catalog::CatalogCommand),
 }
 
 const TOP_EXAMPLES: &str = "Examples:
@@ -59,6 +63,7 @@ const TOP_EXAMPLES: &str = "Examples:
   cpt replay .                replay this repository's history into ./cpt-out (changelogs by commit)
   cpt cache stats             what the content cache holds (a second run parses only new contents)
   cpt watch . --out /tmp/live follow this folder's changes into /tmp/live until Ctrl-C
+  cpt catalog list            the periodic table's elements
   cpt scan --help             every option of scan, with more examples";
 
 const REPLAY_EXAMPLES: &str = "Examples:
@@ -394,6 +399,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Replay(args) => replay(args),
         Command::Cache(command) => cache::run(command),
         Command::Watch(args) => watch(args),
+        Command::Catalog(command) => catalog::run(command),
     }
 }
 

@@ -62,6 +62,8 @@ fn unit_row(path: &[u8], parent: Option<i64>, exact_hash: u64) -> UnitRow {
             parent: None,
             start_line: 10,
             end_line: 12,
+            start_byte: 40,
+            end_byte: 95,
             metrics: Metrics { tokens: 9, nodes: 14, lines: 3, cyclomatic: 2, max_nesting: 1 },
             exact_hash,
             struct_hash: 1 << 63,

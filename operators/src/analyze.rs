@@ -6,7 +6,7 @@ use crate::model::{AnalysisConfig, ErrorReason, FileStats, InputError, Lang, Par
 use crate::policy;
 use crate::units;
 use std::cell::RefCell;
-use tree_sitter::Parser;
+use tree_sitter::{Parser, Tree};
 
 thread_local! {
     /// One parser per thread; its language is set on every call.
@@ -24,8 +24,20 @@ fn rejected(reason: ErrorReason, detail: String) -> ParsedContent {
 /// source order; syntax errors add one [`ErrorReason::SyntaxError`] without losing the units found
 /// in the parts that parse.
 pub fn analyze(bytes: &[u8], lang: Lang, cfg: &AnalysisConfig) -> ParsedContent {
+    analyze_with(bytes, lang, cfg, |_, _| ()).0
+}
+
+/// Analyses like [`analyze`], then hands the syntax tree and the result to `then`, for work that
+/// needs the tree (catalogue queries) without parsing twice. `then` runs only for a content that was
+/// parsed (not rejected); its result comes back beside the analysis.
+pub fn analyze_with<R>(
+    bytes: &[u8],
+    lang: Lang,
+    cfg: &AnalysisConfig,
+    then: impl FnOnce(&Tree, &ParsedContent) -> R,
+) -> (ParsedContent, Option<R>) {
     if let Some(error) = policy::check(bytes, cfg) {
-        return rejected(error.reason, error.detail);
+        return (rejected(error.reason, error.detail), None);
     }
     let table = kinds::compiled(lang);
     let tree = PARSER.with(|parser| {
@@ -34,12 +46,12 @@ pub fn analyze(bytes: &[u8], lang: Lang, cfg: &AnalysisConfig) -> ParsedContent 
         parser.parse(bytes, None)
     });
     let Some(tree) = tree else {
-        return rejected(ErrorReason::TooComplex, "the parser gave up".to_string());
+        return (rejected(ErrorReason::TooComplex, "the parser gave up".to_string()), None);
     };
     let nodes = tree.root_node().descendant_count() as u64;
     if nodes > cfg.max_nodes {
         let detail = format!("{nodes} syntax nodes, over the budget of {}", cfg.max_nodes);
-        return rejected(ErrorReason::TooComplex, detail);
+        return (rejected(ErrorReason::TooComplex, detail), None);
     }
     let lines = line_count(bytes);
     let extraction = units::extract(&tree, bytes, table, lines);
@@ -57,5 +69,7 @@ pub fn analyze(bytes: &[u8], lang: Lang, cfg: &AnalysisConfig) -> ParsedContent 
         units: u32::try_from(extraction.units.len()).unwrap_or(u32::MAX),
         error_nodes: extraction.error_nodes,
     };
-    ParsedContent { file: Some(file), units: extraction.units, errors }
+    let parsed = ParsedContent { file: Some(file), units: extraction.units, errors };
+    let extra = then(&tree, &parsed);
+    (parsed, Some(extra))
 }

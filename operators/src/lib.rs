@@ -13,8 +13,10 @@
 //! - [`similarity`]: the exact int8 similarity join of unit vectors (near-miss candidates).
 //! - [`analyze`]: the entry point.
 //! - [`engine`]: the identity of this build's analysis, for caches of its results.
+//! - [`catalog`]: the periodic table's elements, loaded from YAML and matched against units.
 
 pub mod analyze;
+pub mod catalog;
 pub mod engine;
 pub mod fingerprint;
 mod kinds;

@@ -213,6 +213,10 @@ pub struct UnitFingerprint {
     pub start_line: u32,
     /// Last line, 1-based, inclusive.
     pub end_line: u32,
+    /// Offset of the unit's first byte in the content (0 for the file unit).
+    pub start_byte: u32,
+    /// Offset just past the unit's last byte (the content's length for the file unit).
+    pub end_byte: u32,
     /// Size and shape.
     pub metrics: Metrics,
     /// Hash of the unit's tokens without whitespace and comments (Type-1 clones).

@@ -43,6 +43,8 @@ struct Draft {
     parent: Option<usize>,
     start_line: u32,
     end_line: u32,
+    start_byte: u32,
+    end_byte: u32,
     first_token: usize,
     end_token: usize,
     shape: Shape,
@@ -72,6 +74,11 @@ struct Walker<'a> {
 
 fn line(row: usize) -> u32 {
     u32::try_from(row + 1).unwrap_or(u32::MAX)
+}
+
+/// A byte offset as stored in a unit (tree-sitter's own offsets are 32-bit, so this is exact).
+fn offset(byte: usize) -> u32 {
+    u32::try_from(byte).unwrap_or(u32::MAX)
 }
 
 /// The last line a node occupies: a node ending at the start of a line ends on the line before.
@@ -221,6 +228,8 @@ impl<'a> Walker<'a> {
             parent: None,
             start_line: 1,
             end_line: file_lines.max(1),
+            start_byte: 0,
+            end_byte: offset(src.len()),
             first_token: 0,
             end_token: 0,
             shape: Shape::default(),
@@ -259,6 +268,8 @@ impl<'a> Walker<'a> {
             parent: Some(parent),
             start_line: line(node.start_position().row),
             end_line: end_line(node),
+            start_byte: offset(node.start_byte()),
+            end_byte: offset(node.end_byte()),
             first_token: self.tokens.len(),
             end_token: self.tokens.len(),
             shape: Shape::at_level(nesting),
@@ -388,6 +399,8 @@ impl<'a> Walker<'a> {
                 parent: draft.parent.map(|p| ids[p].clone()),
                 start_line: draft.start_line,
                 end_line: draft.end_line,
+                start_byte: draft.start_byte,
+                end_byte: draft.end_byte,
                 metrics: Metrics {
                     tokens: u32::try_from(draft.end_token - draft.first_token).unwrap_or(u32::MAX),
                     nodes: draft.shape.nodes,

@@ -23,6 +23,19 @@ fn ids(parsed: &ParsedContent) -> Vec<(UnitKind, String, u32)> {
 const PY: &str = "def helper(a, b):\n    return a + b\n\nclass Shape:\n    def area(self):\n        if self.w > 0 and self.h > 0:\n            return self.w * self.h\n        return 0\n";
 
 #[test]
+fn byte_ranges_cover_each_unit_source() {
+    let parsed = run(PY, Lang::Python);
+    let source = |name: &str| {
+        let unit = unit(&parsed, name);
+        &PY[unit.start_byte as usize..unit.end_byte as usize]
+    };
+    assert_eq!(source(""), PY);
+    assert_eq!(source("helper"), "def helper(a, b):\n    return a + b");
+    assert!(source("Shape").starts_with("class Shape:") && source("Shape").ends_with("return 0"));
+    assert!(source("Shape.area").starts_with("def area(self):"));
+}
+
+#[test]
 fn file_unit_first_then_source_order_with_parents() {
     let parsed = run(PY, Lang::Python);
     assert_eq!(

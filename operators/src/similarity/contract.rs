@@ -103,6 +103,14 @@ pub fn score(dot: i32, norm_a: i32, norm_b: i32) -> u16 {
     quotient.isqrt() as u16
 }
 
+/// The cosine similarity of two int8 vectors of equal length in whole percent, rounded down
+/// (`⌊score / 10⌋`): what a catalogue exemplar match records; 0 when either vector is zero or they
+/// point apart.
+pub fn similarity_percent(a: &[i8], b: &[i8]) -> u8 {
+    let dot = |x: &[i8], y: &[i8]| -> i32 { x.iter().zip(y).map(|(&p, &q)| i32::from(p) * i32::from(q)).sum() };
+    (score(dot(a, b), dot(a, a), dot(b, b)) / 10) as u8
+}
+
 /// The size-ratio bound: units whose token counts differ by more than this ratio are never paired.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SizeRatio(Percent);
@@ -247,5 +255,35 @@ mod tests {
         assert_eq!(SizeRatio::new(0).unwrap().largest_partner(7), u32::MAX);
         let message = Threshold::new(900).unwrap_err().to_string();
         assert!(message.contains("900") && message.contains("e.g. 90"), "{message}");
+    }
+}
+
+#[cfg(test)]
+mod percent_tests {
+    use super::similarity_percent;
+
+    #[test]
+    fn identical_vectors_are_100_and_orthogonal_or_opposite_ones_0() {
+        let a = [3, 0, -4, 0];
+        assert_eq!(similarity_percent(&a, &a), 100);
+        assert_eq!(similarity_percent(&a, &[0, 5, 0, 7]), 0);
+        assert_eq!(similarity_percent(&a, &[-3, 0, 4, 0]), 0);
+        assert_eq!(similarity_percent(&a, &[0, 0, 0, 0]), 0);
+    }
+
+    #[test]
+    fn the_percent_is_the_floor_of_the_float_cosine() {
+        let pairs: [([i8; 3], [i8; 3]); 4] = [
+            ([1, 1, 0], [1, 0, 0]),
+            ([127, 5, -3], [120, 40, 0]),
+            ([1, 2, 3], [3, 2, 1]),
+            ([-128, 127, 1], [-1, 1, 1]),
+        ];
+        for (a, b) in pairs {
+            let norm = |v: &[i8; 3]| v.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>().sqrt();
+            let cosine =
+                a.iter().zip(&b).map(|(&x, &y)| f64::from(x) * f64::from(y)).sum::<f64>() / (norm(&a) * norm(&b));
+            assert_eq!(f64::from(similarity_percent(&a, &b)), (100.0 * cosine).floor(), "{a:?} {b:?}");
+        }
     }
 }

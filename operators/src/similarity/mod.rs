@@ -27,7 +27,7 @@ pub mod vector;
 pub mod vector_file;
 pub mod verify;
 
-pub use contract::{JoinParams, Pair, PairDelta, SizeRatio, Threshold, UnitKey};
+pub use contract::{similarity_percent, JoinParams, Pair, PairDelta, SizeRatio, Threshold, UnitKey};
 pub use cpu::CpuJoin;
 pub use interface::{Batch, JoinError, SimilarityJoin};
 pub use kernel::Kernel;

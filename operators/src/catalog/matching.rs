@@ -1,0 +1,149 @@
+//! Matching units against a compiled catalogue, per unit.
+//!
+//! Queries run once per parsed file ([`Catalog::query_hits`]); each match is located by the node
+//! of its locating capture (`@match` by default) and **attributed to the innermost unit whose byte
+//! range contains that node** (the file unit when no other does), so a pattern inside a closure
+//! inside a method counts for the closure only. A query with a `unit-name` capture counts only
+//! where that capture's text is the owning unit's own name (the last part of its qualified name),
+//! which is how a recursive call is told from any other call. Exemplars need no tree: a unit's int8 vector is
+//! compared with each exemplar vector of its language by the integer cosine test of
+//! ARCHITECTURE §4a. [`Catalog::match_unit`] puts both together for one unit.
+
+use crate::catalog::compile::Catalog;
+use crate::model::{Lang, UnitFingerprint};
+use crate::similarity::similarity_percent;
+use tree_sitter::{QueryCursor, StreamingIterator, Tree};
+
+/// How a match was found.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub enum RecogniserKind {
+    /// A tree-sitter query (exact).
+    Query,
+    /// Vector similarity to an exemplar snippet (fuzzy).
+    Exemplar,
+}
+
+impl RecogniserKind {
+    /// The name written in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            RecogniserKind::Query => "query",
+            RecogniserKind::Exemplar => "exemplar",
+        }
+    }
+}
+
+/// The score of every query match.
+pub const QUERY_SCORE: u8 = 100;
+
+/// One element found in one unit.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct Match {
+    /// Index of the element in [`Catalog::elements`].
+    pub element: usize,
+    /// How it was found.
+    pub kind: RecogniserKind,
+    /// [`QUERY_SCORE`] for a query; for an exemplar, the best cosine similarity in whole percent.
+    pub score: u8,
+}
+
+/// The query matches of one file, each attributed to its unit: `(unit index, element index)`
+/// pairs, sorted and without repeats.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QueryHits {
+    hits: Vec<(usize, usize)>,
+}
+
+impl QueryHits {
+    /// The elements whose queries matched in unit `unit`, in catalogue order.
+    pub fn of_unit(&self, unit: usize) -> impl Iterator<Item = usize> + '_ {
+        let start = self.hits.partition_point(|&(u, _)| u < unit);
+        self.hits[start..].iter().take_while(move |&&(u, _)| u == unit).map(|&(_, element)| element)
+    }
+}
+
+/// For each unit, the index of its enclosing unit (the units come in pre-order, file unit first).
+fn enclosing_units(units: &[UnitFingerprint]) -> Vec<Option<usize>> {
+    let mut open: Vec<usize> = Vec::new();
+    units
+        .iter()
+        .enumerate()
+        .map(|(index, unit)| {
+            while open.last().is_some_and(|&outer| units[outer].end_byte < unit.end_byte) {
+                open.pop();
+            }
+            let parent = open.last().copied();
+            open.push(index);
+            parent
+        })
+        .collect()
+}
+
+/// The innermost unit whose byte range holds `start..end`.
+fn owning_unit(units: &[UnitFingerprint], enclosing: &[Option<usize>], start: u32, end: u32) -> Option<usize> {
+    let mut candidate = units.partition_point(|unit| unit.start_byte <= start).checked_sub(1);
+    while let Some(index) = candidate {
+        if units[index].end_byte >= end {
+            return Some(index);
+        }
+        candidate = enclosing[index];
+    }
+    None
+}
+
+impl Catalog {
+    /// Runs the queries of `lang` over a parsed file (`tree` of `src`) and attributes each match
+    /// to the innermost of `units` (as [`crate::analyze::analyze`] lists them) holding its node.
+    pub fn query_hits(&self, lang: Lang, tree: &Tree, src: &[u8], units: &[UnitFingerprint]) -> QueryHits {
+        let Some(joined) = &self.queries[lang as usize] else {
+            return QueryHits::default();
+        };
+        let enclosing = enclosing_units(units);
+        let mut hits = Vec::new();
+        let mut cursor = QueryCursor::new();
+        let mut matches = cursor.matches(&joined.query, tree.root_node(), src);
+        while let Some(found) = matches.next() {
+            let owner = joined.owners[found.pattern_index];
+            let named = |unit: usize| {
+                let own_name = units[unit].id.name.rsplit('.').next().unwrap_or_default();
+                owner.unit_name.is_none_or(|capture| {
+                    found.nodes_for_capture_index(capture).any(|node| node.utf8_text(src).is_ok_and(|t| t == own_name))
+                })
+            };
+            for node in found.nodes_for_capture_index(owner.capture) {
+                let byte = |b: usize| u32::try_from(b).unwrap_or(u32::MAX);
+                let (start, end) = (byte(node.start_byte()), byte(node.end_byte()));
+                if let Some(unit) = owning_unit(units, &enclosing, start, end).filter(|&unit| named(unit)) {
+                    hits.push((unit, owner.element));
+                }
+            }
+        }
+        hits.sort_unstable();
+        hits.dedup();
+        QueryHits { hits }
+    }
+
+    /// The elements matched by one unit of language `lang`: the query hits attributed to unit
+    /// number `unit` of its file, and the exemplars its `vector` is close enough to; sorted by
+    /// element, a query match before an exemplar match of the same element.
+    pub fn match_unit(&self, lang: Lang, unit: usize, vector: &[i8], hits: &QueryHits) -> Vec<Match> {
+        let mut matches: Vec<Match> = hits
+            .of_unit(unit)
+            .map(|element| Match { element, kind: RecogniserKind::Query, score: QUERY_SCORE })
+            .collect();
+        for exemplar in &self.exemplars[lang as usize] {
+            let best = exemplar.vectors.iter().map(|v| similarity_percent(vector, v)).max().unwrap_or(0);
+            if best >= exemplar.threshold {
+                matches.push(Match { element: exemplar.element, kind: RecogniserKind::Exemplar, score: best });
+            }
+        }
+        matches.sort_unstable();
+        matches
+    }
+
+    /// The matches of every unit of a parsed file, in the order of `units`.
+    pub fn match_units(&self, lang: Lang, tree: &Tree, src: &[u8], units: &[UnitFingerprint]) -> Vec<Vec<Match>> {
+        let hits = self.query_hits(lang, tree, src, units);
+        units.iter().enumerate().map(|(index, unit)| self.match_unit(lang, index, &unit.vector, &hits)).collect()
+    }
+}
