@@ -84,8 +84,9 @@ fn remove_unlisted(dir: &Path, listed: &HashSet<PathBuf>) -> anyhow::Result<usiz
 }
 
 /// Writes `batch` (or no rows at all) with `schema` as a zstd Parquet file in the staging folder,
-/// fsyncs it, renames it into its table folder under a name no other part has, and fsyncs that
-/// folder.
+/// fsyncs it and renames it into its table folder under a name no other part has. The folder
+/// itself is fsynced once per commit, before the manifest lists the part (see
+/// [`super::OutputDir::commit`]), not once per part.
 pub(super) fn write_part_file(
     root: &Path,
     next_seq: &AtomicU64,
@@ -109,7 +110,6 @@ pub(super) fn write_part_file(
     let rows =
         write_parquet(&staged, schema, batches).with_context(|| format!("writing part file {}", staged.display()))?;
     fs::rename(&staged, &target).with_context(|| format!("moving {} to {}", staged.display(), target.display()))?;
-    sync_dir(&table_dir)?;
     Ok(PartFile {
         table: spec.table.to_string(),
         file,

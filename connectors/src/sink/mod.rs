@@ -27,6 +27,7 @@ const ROWS_PER_BATCH: usize = 8_192;
 
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
@@ -189,7 +190,8 @@ impl OutputDir {
     }
 
     /// Adds `parts` to the manifest, records `durable_time` (with its commit, in a replay) and
-    /// `complete`, and rewrites the manifest atomically. Tables of [`table_names`] still without a
+    /// `complete`, fsyncs the table folders the new parts were renamed into (once each), and
+    /// rewrites the manifest atomically. Tables of [`table_names`] still without a
     /// part get an empty part file, so that every table folder holds at least one readable file.
     /// Called by one committer only.
     pub fn commit(&self, parts: Vec<PartFile>, durable_time: u64, complete: bool) -> anyhow::Result<()> {
@@ -207,6 +209,7 @@ impl OutputDir {
                 );
             }
         }
+        let mut touched: BTreeSet<String> = BTreeSet::new();
         for part in parts {
             if part.max_time > durable_time {
                 bail!(
@@ -219,6 +222,7 @@ impl OutputDir {
             if !on_disk.is_file() {
                 bail!("part {} to commit is missing from {}", part.file, self.inner.root.display());
             }
+            touched.insert(part.table.clone());
             next.add_part(part);
         }
         for &table in table_names() {
@@ -232,8 +236,13 @@ impl OutputDir {
                     schema,
                     &mut std::iter::empty(),
                 )?;
+                touched.insert(part.table.clone());
                 next.add_part(part);
             }
+        }
+        // The folders of the new parts, fsynced once each, so that no listed part can vanish.
+        for table in &touched {
+            files::sync_dir(&self.inner.root.join(table))?;
         }
         next.durable_time = Some(durable_time);
         next.durable_commit = usize::try_from(durable_time).ok().and_then(|t| self.inner.commits.get(t)).cloned();
