@@ -124,9 +124,11 @@ while alive():
 fn metrics_are_scraped_over_http_while_a_replay_runs() {
     let work = tempfile::tempdir().unwrap();
     let out = work.path().join("out");
-    let repo = repo_root();
+    let repo = work.path().join("repo");
+    // A history long enough, committed one commit per epoch, that the replay runs for seconds.
+    build_long_history(&repo, 150);
     let mut replay = args("replay", &repo, &out, "2");
-    replay.extend(["--metrics", "127.0.0.1:0", "--no-cache"]);
+    replay.extend(["--metrics", "127.0.0.1:0", "--no-cache", "--epoch-commits", "1"]);
     let child = Command::new(env!("CARGO_BIN_EXE_cpt"))
         .args(&replay)
         .stdout(Stdio::null())
