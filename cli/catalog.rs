@@ -5,7 +5,6 @@
 use clap::{Args, Subcommand};
 use cpt_connectors::content::{ContentSource, TreeSource};
 use cpt_connectors::walk::{ScanPolicy, TreeWalk, WalkItem};
-use cpt_operators::analyze::analyze_with;
 use cpt_operators::catalog::builtin::builtin_sources;
 use cpt_operators::catalog::suspects::{suspicion, Suspicion, MAX_SHARE_PERCENT};
 use cpt_operators::catalog::{load, Catalog, CatalogSource, Element, Family, Loaded, Period};
@@ -72,7 +71,7 @@ fn usage(message: String) -> ExitCode {
 }
 
 /// The built-in catalogue (unless left out) and the files given, read from disk.
-fn sources(files: &[PathBuf], builtin: bool) -> Result<Vec<CatalogSource>, String> {
+pub(crate) fn sources(files: &[PathBuf], builtin: bool) -> Result<Vec<CatalogSource>, String> {
     let mut sources = if builtin { builtin_sources() } else { Vec::new() };
     for file in files {
         let text = std::fs::read_to_string(file).map_err(|e| {
@@ -187,7 +186,7 @@ struct CorpusCounts {
 fn count_corpus(catalog: &Catalog, dir: &Path) -> std::io::Result<CorpusCounts> {
     let policy = ScanPolicy::default();
     let source = TreeSource::new(dir, policy.max_file_size);
-    let config = AnalysisConfig::default();
+    let config = AnalysisConfig { catalog: catalog.fingerprint().to_string(), ..AnalysisConfig::default() };
     let mut counts = CorpusCounts { matched: vec![0; catalog.elements().len()], ..CorpusCounts::default() };
     for item in TreeWalk::new(dir, policy, 0, 1)? {
         let (path, key) = match item {
@@ -202,17 +201,13 @@ fn count_corpus(catalog: &Catalog, dir: &Path) -> std::io::Result<CorpusCounts> 
             counts.unread += 1;
             continue;
         };
-        let (parsed, matches) = analyze_with(&bytes, key.lang, &config, |tree, parsed| {
-            catalog.match_units(key.lang, tree, &bytes, &parsed.units)
-        });
+        let parsed = catalog.analyze(&bytes, key.lang, &config);
         counts.files += 1;
         counts.units += parsed.units.len() as u64;
         *counts.units_by_lang.entry(key.lang).or_default() += parsed.units.len() as u64;
-        for unit in matches.unwrap_or_default() {
-            let mut elements: Vec<usize> = unit.iter().map(|m| m.element).collect();
-            elements.dedup();
-            elements.into_iter().for_each(|element| counts.matched[element] += 1);
-        }
+        let mut found: Vec<(u32, u32)> = parsed.matches.iter().map(|m| (m.unit, m.element)).collect();
+        found.dedup();
+        found.into_iter().for_each(|(_, element)| counts.matched[element as usize] += 1);
     }
     Ok(counts)
 }

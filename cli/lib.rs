@@ -19,11 +19,13 @@ use cpt_dataflow::settings::RunSettings;
 use cpt_dataflow::sink::EpochPolicy;
 use cpt_dataflow::summary::Summary;
 use cpt_dataflow::watch::{run_watch, WatchJob};
+use cpt_operators::catalog::{load, Catalog, Loaded};
 use cpt_operators::model::{AnalysisConfig, Lang};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Code Periodic Table: an incremental map of the code patterns and clones in a codebase.
@@ -203,6 +205,12 @@ pub struct RunArgs {
     /// Folder of the content cache (default: $CPT_CACHE_DIR, else $XDG_CACHE_HOME/cpt, else ~/.cache/cpt).
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
+    /// A catalogue file of your own, whose elements are matched beside the built-in ones (repeatable).
+    #[arg(long = "catalog", value_name = "FILE")]
+    pub catalogs: Vec<PathBuf>,
+    /// Match only the --catalog files, not the built-in catalogue.
+    #[arg(long)]
+    pub no_builtin_catalog: bool,
     /// Parse every content: read and write no content cache.
     #[arg(long, conflicts_with = "cache")]
     pub no_cache: bool,
@@ -326,8 +334,24 @@ impl RunArgs {
         }
     }
 
-    fn analysis(&self) -> AnalysisConfig {
+    /// The catalogue to match: mistakes in it refuse the run, naming each.
+    fn catalog(&self) -> Result<Arc<Catalog>, String> {
+        let sources = catalog::sources(&self.catalogs, !self.no_builtin_catalog)?;
+        let Loaded { catalog, diagnostics } = load(&sources);
+        if diagnostics.is_empty() {
+            return Ok(Arc::new(catalog));
+        }
+        let listed: Vec<String> = diagnostics.iter().map(|d| d.to_string()).collect();
+        Err(format!(
+            "the catalogue has {} mistakes:\n{}\nfix them (`cpt catalog check FILE` checks a file alone) or leave the file out",
+            diagnostics.len(),
+            listed.join("\n")
+        ))
+    }
+
+    fn analysis(&self, catalog: &Catalog) -> AnalysisConfig {
         AnalysisConfig {
+            catalog: catalog.fingerprint().to_string(),
             max_mean_line_length: if self.skips(SkipRule::Minified) { self.max_line_length } else { 0 },
             skip_generated: self.skips(SkipRule::Generated),
             ..AnalysisConfig::default()
@@ -347,6 +371,7 @@ impl RunArgs {
     }
 
     fn settings(&self, verbose: bool) -> Result<RunSettings, String> {
+        let catalog = self.catalog()?;
         Ok(RunSettings {
             out: self.out.clone(),
             overwrite: self.overwrite,
@@ -354,7 +379,8 @@ impl RunArgs {
             metrics: self.metrics,
             min_tokens: self.min_tokens,
             policy: self.policy(),
-            analysis: self.analysis(),
+            analysis: self.analysis(&catalog),
+            catalog,
             cache_dir: self.cache_dir(),
             progress: !self.quiet,
             verbose,

@@ -3,7 +3,8 @@
 //! A changelog row is one of these values at a time with a signed diff; the sink turns
 //! consolidated updates into Parquet record batches (see `sink::tables`).
 
-use cpt_operators::model::{ContentId, ErrorReason, FileStats, Lang, LocalUnitId, UnitFingerprint};
+use cpt_operators::catalog::stage::{adoption, Ppm, Standing};
+use cpt_operators::model::{ContentId, ErrorReason, FileStats, Lang, LocalUnitId, RecogniserKind, UnitFingerprint};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -121,6 +122,73 @@ pub struct TimeRow {
     pub wall_clock_ms: i64,
     /// Paths whose file event or error row changed at this time (time 0: every path with one).
     pub changed_paths: u32,
+}
+
+/// A row of `matches`: one catalogue element found in one unit, and how.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Debug)]
+pub struct MatchRow {
+    /// The element's symbol.
+    pub symbol: String,
+    /// The unit's key (as in `units`).
+    pub unit_key: i64,
+    /// Path of the unit's file.
+    pub path: PathBytes,
+    /// Language of that file.
+    pub lang: Lang,
+    /// How the element was recognised.
+    pub recogniser: RecogniserKind,
+    /// 100 for a query; for an exemplar, the cosine similarity in whole percent.
+    pub score: u8,
+    /// The unit (shared with the parse results, not copied).
+    pub unit: Arc<UnitFingerprint>,
+}
+
+/// A row of `element_stats`: what one element amounts to in the state at the row's time. An
+/// element found nowhere has no row.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Debug)]
+pub struct ElementStatsRow {
+    /// The element's symbol.
+    pub symbol: String,
+    /// Units matching it.
+    pub occurrences: u64,
+    /// Files holding such a unit.
+    pub files: u64,
+    /// Their languages, by name, sorted, comma-separated.
+    pub languages: String,
+    /// Files analysed in all (the denominator of adoption).
+    pub total_files: u64,
+    /// Sum of the cyclomatic complexity of the matching units.
+    pub cyclomatic_sum: u64,
+    /// Sum of their tokens.
+    pub tokens_sum: u64,
+}
+
+impl ElementStatsRow {
+    /// The share of the analysed files holding the element, in parts per million.
+    pub fn adoption(&self) -> Ppm {
+        adoption(self.files, self.total_files)
+    }
+}
+
+/// A row of `elements`: one element of the catalogue and where it stands at the row's time.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Debug)]
+pub struct ElementRow {
+    /// Its symbol (unique in the catalogue).
+    pub symbol: String,
+    /// Its name.
+    pub name: String,
+    /// Its family (the table's column group).
+    pub family: String,
+    /// Its category within the family.
+    pub category: String,
+    /// Its period (the table's row): 1 atomic to 4 architectural.
+    pub period: u8,
+    /// The languages it has recognisers for, comma-separated.
+    pub languages: String,
+    /// One line saying what it is.
+    pub summary: String,
+    /// First seen, peak adoption, stage and trend, by the rules of `cpt_operators::catalog::stage`.
+    pub standing: Standing,
 }
 
 /// The stable key of a unit at a path: a hash of (path, kind, qualified name, ordinal), as Int64.

@@ -1,9 +1,12 @@
 //! The one dataflow graph of cpt (ARCHITECTURE §1): file events, source errors, a replay's
 //! commits and rename lineage, and a watch's batches in; `files`, `units`, `clone_groups`,
-//! `errors`, `commits`, `lineage` and `times` changelogs out, through the parse stage, joins of the
-//! events with the parse facts (re-keyed by path and unit), and the exact-clone computation.
+//! `matches`, `element_stats`, `elements`, `errors`, `commits`, `lineage` and `times` changelogs
+//! out, through the parse stage, joins of the events with the parse facts (re-keyed by path and
+//! unit), the exact-clone computation and the periodic table's figures.
 
 use crate::clones::{duplicated_lines, exact_clone_groups};
+use crate::element_history::{element_standings, Restored};
+use crate::element_stats::element_stats;
 use crate::facts::Fact;
 use crate::failure::JobFailure;
 use crate::memo::ContentMemo;
@@ -12,13 +15,16 @@ use crate::sink::{commit_parts, write_table, EpochPolicy, SinkContext};
 use crate::stats::RunStats;
 use crate::telemetry::Telemetry;
 use cpt_connectors::rows::{
-    unit_key, CloneMemberRow, CommitRow, ErrorRow, FileRow, LineageRow, PathBytes, TimeRow, UnitRow,
+    unit_key, CloneMemberRow, CommitRow, ElementRow, ElementStatsRow, ErrorRow, FileRow, LineageRow, MatchRow,
+    PathBytes, TimeRow, UnitRow,
 };
-use cpt_connectors::sink::OutputDir;
+use cpt_connectors::sink::{read_adoption, OutputDir};
+use cpt_operators::catalog::Catalog;
 use cpt_operators::model::ContentKey;
 use differential_dataflow::input::{Input, InputSession};
 use std::sync::Arc;
-use timely::dataflow::operators::{Concatenate, Probe};
+use timely::dataflow::operators::vec::{Broadcast, Map};
+use timely::dataflow::operators::{Concat, Concatenate, Probe};
 use timely::dataflow::ProbeHandle;
 use timely::worker::Worker;
 
@@ -33,6 +39,8 @@ pub struct GraphContext {
     pub epochs: EpochPolicy,
     /// Minimum tokens of a unit for exact clone groups.
     pub min_tokens: u32,
+    /// The periodic table's catalogue, whose matches the memo's analyses record.
+    pub catalog: Arc<Catalog>,
     /// Running totals.
     pub stats: Arc<RunStats>,
     /// First fatal failure.
@@ -67,7 +75,7 @@ pub struct GraphProbes {
 /// Builds the graph in `worker` and returns its inputs and probes.
 pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProbes) {
     let ctx = ctx.clone();
-    let index = worker.index();
+    let (index, peers) = (worker.index(), worker.peers());
     worker.dataflow::<u64, _, _>(move |scope| {
         let (events_in, events) = scope.new_collection::<(ContentKey, PathBytes), i64>();
         let (errors_in, source_errors) = scope.new_collection::<ErrorRow, i64>();
@@ -94,6 +102,19 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
             }),
             _ => None,
         });
+        let catalog = Arc::clone(&ctx.catalog);
+        let matches = events.clone().join_core(parsed.facts.clone(), move |key, path, fact| match fact {
+            Fact::Match(found) => Some(MatchRow {
+                symbol: catalog.elements().get(found.element as usize)?.symbol.clone(),
+                unit_key: unit_key(path, &found.unit.id),
+                path: path.clone(),
+                lang: key.lang,
+                recogniser: found.kind,
+                score: found.score,
+                unit: Arc::clone(&found.unit),
+            }),
+            _ => None,
+        });
         let content_errors = events.join_core(parsed.facts, |key, path, fact| match fact {
             Fact::Error(error) => Some(ErrorRow {
                 path: path.clone(),
@@ -105,6 +126,16 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
         });
         let errors = content_errors.concat(parsed.unread).concat(source_errors);
         let members = exact_clone_groups(units.clone(), ctx.min_tokens);
+        let stats_rows = element_stats(matches.clone(), files.clone());
+        let ticks = commits.inner.clone().map(|(_, time, _)| time).concat(times.inner.clone().map(|(_, time, _)| time));
+        let figures = stats_rows.clone().map(|row| (row.symbol, row.files, row.total_files));
+        let standings = element_standings(
+            figures,
+            ticks.broadcast(),
+            &ctx.catalog,
+            (index, peers),
+            restored_history(&ctx.out, &ctx.failure),
+        );
 
         let stats = Arc::clone(&ctx.stats);
         let files = files.inspect(move |(file, _, diff)| {
@@ -130,6 +161,9 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
         units.inner.clone().probe_with(&computed);
         members.inner.clone().probe_with(&computed);
         errors.inner.clone().probe_with(&computed);
+        matches.inner.clone().probe_with(&computed);
+        stats_rows.inner.clone().probe_with(&computed);
+        standings.inner.clone().probe_with(&computed);
         commits.inner.clone().probe_with(&computed);
         lineage.inner.clone().probe_with(&computed);
         times.inner.clone().probe_with(&computed);
@@ -151,6 +185,9 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
             write_table(commits, sink(), |row: &CommitRow| path_hash(row.sha.as_bytes())),
             write_table(lineage, sink(), |row: &LineageRow| path_hash(&row.new_path)),
             write_table(times, sink(), |row: &TimeRow| row.wall_clock_ms as u64),
+            write_table(matches, sink(), |row: &MatchRow| row.unit_key as u64),
+            write_table(stats_rows, sink(), |row: &ElementStatsRow| path_hash(row.symbol.as_bytes())),
+            write_table(standings, sink(), |row: &ElementRow| path_hash(row.symbol.as_bytes())),
         ]);
         let written = ProbeHandle::new();
         commit_parts(parts.probe_with(&written), sink());
@@ -163,6 +200,19 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
         };
         (inputs, GraphProbes { written, computed })
     })
+}
+
+/// A resumed job's element history: the durable `element_stats` figures up to the durable time
+/// (a failure to read them fails the job).
+fn restored_history(out: &OutputDir, failure: &JobFailure) -> Option<Restored> {
+    let through = out.durable_time()?;
+    match read_adoption(out.path(), through) {
+        Ok(figures) => Some(Restored { through, figures }),
+        Err(error) => {
+            failure.record(format!("reading the durable element_stats of {}: {error:#}", out.path().display()));
+            None
+        }
+    }
 }
 
 fn path_hash(path: &[u8]) -> u64 {

@@ -1,7 +1,7 @@
 //! The one timely/differential graph of cpt and the jobs that drive it.
 //!
 //! [`graph`] builds the graph (parse stage, join of events with parse facts, exact clone groups,
-//! sinks); [`job`] runs it on worker threads for a source that drives it; [`scan`] is the
+//! the periodic table's [`element_stats`] and [`element_history`], sinks); [`job`] runs it on worker threads for a source that drives it; [`scan`] is the
 //! source that walks a directory tree, [`replay`] the one that replays a git history ([`feed`]
 //! feeds its commits, [`lineage`] records its renames, [`resume`] decides where it starts),
 //! [`watch`] the one that follows a live tree's changes. [`cluster`] places a process in a
@@ -12,6 +12,8 @@
 
 pub mod clones;
 pub mod cluster;
+pub mod element_history;
+pub mod element_stats;
 pub mod facts;
 pub mod failure;
 pub mod feed;

@@ -10,7 +10,7 @@
 use crate::facts::{facts_from, ParsedFacts};
 use cpt_connectors::cache::ContentCache;
 use cpt_connectors::content::ContentSource;
-use cpt_operators::analyze::analyze;
+use cpt_operators::catalog::Catalog;
 use cpt_operators::model::{AnalysisConfig, ContentKey, InputError, ParsedContent};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -58,6 +58,7 @@ pub struct ContentMemo {
     shards: Vec<Mutex<HashMap<ContentKey, Arc<ParsedFacts>>>>,
     source: Arc<dyn ContentSource>,
     config: AnalysisConfig,
+    catalog: Arc<Catalog>,
     durable: DurableCache,
     lookups: AtomicU64,
     parsed_files: AtomicU64,
@@ -67,13 +68,15 @@ pub struct ContentMemo {
 }
 
 impl ContentMemo {
-    /// An empty memo reading contents from `source` and analysing them with `config`, with no
-    /// durable cache.
-    pub fn new(source: Arc<dyn ContentSource>, config: AnalysisConfig) -> Self {
+    /// An empty memo reading contents from `source`, analysing them with `config` and matching
+    /// their units against `catalog` (whose fingerprint `config.catalog` names), with no durable
+    /// cache.
+    pub fn new(source: Arc<dyn ContentSource>, config: AnalysisConfig, catalog: Arc<Catalog>) -> Self {
         ContentMemo {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             source,
             config,
+            catalog,
             durable: DurableCache::Off,
             lookups: AtomicU64::new(0),
             parsed_files: AtomicU64::new(0),
@@ -118,7 +121,7 @@ impl ContentMemo {
         }
         let started = Instant::now();
         let bytes = self.source.read(path, key.id)?;
-        let parsed = analyze(&bytes, key.lang, &self.config);
+        let parsed = self.catalog.analyze(&bytes, key.lang, &self.config);
         self.parse_nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         self.parsed_files.fetch_add(1, Ordering::Relaxed);
         self.parsed_bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);

@@ -16,6 +16,7 @@ use cpt_connectors::config_hash::config_hash;
 use cpt_connectors::content::ContentSource;
 use cpt_connectors::sink::{OpenMode, OutputDir, RunInfo};
 use cpt_connectors::walk::ScanPolicy;
+use cpt_operators::catalog::Catalog;
 use cpt_operators::model::AnalysisConfig;
 use serde::Serialize;
 use std::net::SocketAddr;
@@ -38,8 +39,10 @@ pub struct RunSettings {
     pub min_tokens: u32,
     /// Which files are looked at.
     pub policy: ScanPolicy,
-    /// How contents are analysed.
+    /// How contents are analysed; its `catalog` is the fingerprint of [`RunSettings::catalog`].
     pub analysis: AnalysisConfig,
+    /// The periodic table's catalogue, matched against every unit.
+    pub catalog: Arc<Catalog>,
     /// The folder of the durable content cache; `None` for none (`--no-cache`).
     pub cache_dir: Option<PathBuf>,
     /// Draw a progress bar on a terminal.
@@ -119,7 +122,10 @@ impl RunSettings {
         let mode =
             if self.cluster.is_committer() { mode } else { OpenMode::Follower { resuming: mode == OpenMode::Resume } };
         let out = OutputDir::open(&self.out, info, mode)?;
-        let memo = Arc::new(ContentMemo::new(content, self.analysis.clone()).with_cache(self.open_cache()));
+        debug_assert_eq!(self.analysis.catalog, self.catalog.fingerprint(), "the analysis names another catalogue");
+        let memo = Arc::new(
+            ContentMemo::new(content, self.analysis.clone(), Arc::clone(&self.catalog)).with_cache(self.open_cache()),
+        );
         let stats = Arc::new(RunStats::default());
         if self.verbose {
             stats.keep_paths();
@@ -146,6 +152,7 @@ impl RunSettings {
             out,
             epochs: self.epochs,
             min_tokens: self.min_tokens,
+            catalog: Arc::clone(&self.catalog),
             stats: Arc::clone(&stats),
             failure: Arc::new(JobFailure::default()),
             telemetry,

@@ -14,7 +14,7 @@ thread_local! {
 }
 
 fn rejected(reason: ErrorReason, detail: String) -> ParsedContent {
-    ParsedContent { file: None, units: Vec::new(), errors: vec![InputError { reason, detail }] }
+    ParsedContent { file: None, errors: vec![InputError { reason, detail }], ..ParsedContent::default() }
 }
 
 /// Analyses one content in one language: a pure, deterministic function that never panics.
@@ -69,7 +69,7 @@ pub fn analyze_with<R>(
         units: u32::try_from(extraction.units.len()).unwrap_or(u32::MAX),
         error_nodes: extraction.error_nodes,
     };
-    let parsed = ParsedContent { file: Some(file), units: extraction.units, errors };
+    let parsed = ParsedContent { file: Some(file), units: extraction.units, errors, matches: Vec::new() };
     let extra = then(&tree, &parsed);
     (parsed, Some(extra))
 }

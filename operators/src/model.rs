@@ -338,6 +338,41 @@ pub struct ParsedContent {
     pub units: Vec<UnitFingerprint>,
     /// Problems found; a rejected content has exactly one, a partially parsed one may have some.
     pub errors: Vec<InputError>,
+    /// The catalogue elements found in the units (empty unless analysed with a catalogue), by
+    /// unit, then element, a query match before an exemplar match of the same element.
+    pub matches: Vec<ElementMatch>,
+}
+
+/// How a catalogue element was recognised in a unit.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Debug)]
+pub enum RecogniserKind {
+    /// A tree-sitter query (exact).
+    Query,
+    /// Vector similarity to an exemplar snippet (fuzzy).
+    Exemplar,
+}
+
+impl RecogniserKind {
+    /// The name written in reports and tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            RecogniserKind::Query => "query",
+            RecogniserKind::Exemplar => "exemplar",
+        }
+    }
+}
+
+/// One catalogue element found in one unit of a content (ARCHITECTURE §5).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Debug)]
+pub struct ElementMatch {
+    /// Index of the unit in [`ParsedContent::units`].
+    pub unit: u32,
+    /// Index of the element in its catalogue (whose fingerprint is [`AnalysisConfig::catalog`]).
+    pub element: u32,
+    /// How it was found.
+    pub kind: RecogniserKind,
+    /// 100 for a query; for an exemplar, the best cosine similarity in whole percent.
+    pub score: u8,
 }
 
 /// The analysis settings that change what a content yields; part of the memo key's configuration.
@@ -349,11 +384,13 @@ pub struct AnalysisConfig {
     pub skip_generated: bool,
     /// Deterministic budget on syntax nodes per file; beyond it the file is rejected as too complex.
     pub max_nodes: u64,
+    /// Fingerprint of the catalogue whose elements are matched in each unit (empty: none is).
+    pub catalog: String,
 }
 
 impl Default for AnalysisConfig {
     fn default() -> Self {
-        AnalysisConfig { max_mean_line_length: 300, skip_generated: true, max_nodes: 5_000_000 }
+        AnalysisConfig { max_mean_line_length: 300, skip_generated: true, max_nodes: 5_000_000, catalog: String::new() }
     }
 }
 

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 pub const NAMESPACES: TableDefinition<&str, &str> = TableDefinition::new("namespaces");
 
 /// The version of the stored record (see `record`); part of every entry table's name.
-const RECORD_FORMAT: u32 = 1;
+const RECORD_FORMAT: u32 = 2;
 
 /// Who wrote a set of entries, and with which analysis settings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,11 +12,15 @@
 //! writing to the folder. The state of a table at time `t` is the sum of `diff` over the rows with
 //! `time <= t`, grouped by the other columns.
 
+mod columns;
+mod element_tables;
 mod fault;
 mod files;
 mod manifest;
+pub mod read;
 mod tables;
 
+pub use element_tables::{read_adoption, AdoptionFigures};
 pub use fault::ABORT_AFTER_COMMIT_VARIABLE;
 pub use manifest::{read_manifest, Manifest, PartEntry, SourceRecord, MANIFEST_FILE};
 pub use tables::table_names;

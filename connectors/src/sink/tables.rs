@@ -15,16 +15,22 @@
 //! | `commits` | sha, author_time (Int64, seconds since the epoch), author, subject (replay only) |
 //! | `lineage` | commit, old_path, old_path_raw, new_path, new_path_raw, similarity (Int32), old_unit_key, new_unit_key (NULL on a file's row) (replay only) |
 //! | `times` | wall_clock_ms (Int64, milliseconds since the epoch), changed_paths (Int32) (watch only) |
+//! | `matches` | symbol, unit_key, path, path_raw, lang, kind, name, start_line, end_line, recogniser (`query` or `exemplar`), score (Int32, percent), cyclomatic, tokens (Int32) |
+//! | `element_stats` | symbol, occurrences, files, total_files (Int64), adoption (Float64, share of files), languages (comma-separated), mean_cyclomatic, mean_tokens (Float64) |
+//! | `elements` | symbol, name, family, category, period (Int32), languages, summary, first_seen (Int64 time, NULL while unseen), peak_adoption (Float64), stage, trend |
+//!
+//! The rows of the periodic table (`matches`, `element_stats`, `elements`) become batches in
+//! `element_tables`.
 
+use super::columns::{changelog_schema, int32, int64, path_fields, path_fields_named, text, vector_type, Columns};
 use super::{TableRow, Update};
-use crate::rows::{CloneMemberRow, CommitRow, ErrorRow, FileRow, LineageRow, TimeRow, UnitRow};
-use anyhow::{bail, Context};
-use arrow_array::{
-    ArrayRef, BinaryArray, FixedSizeListArray, Int32Array, Int64Array, Int8Array, RecordBatch, StringArray,
+use crate::rows::{
+    CloneMemberRow, CommitRow, ElementRow, ElementStatsRow, ErrorRow, FileRow, LineageRow, MatchRow, TimeRow, UnitRow,
 };
-use arrow_schema::{DataType, Field, FieldRef, Schema, SchemaRef};
-use cpt_operators::model::{ContentId, VECTOR_DIMS};
-use std::sync::{Arc, OnceLock};
+use anyhow::bail;
+use arrow_array::RecordBatch;
+use arrow_schema::{DataType, Field, SchemaRef};
+use std::sync::OnceLock;
 
 /// The tables this sink writes, by folder name.
 pub fn table_names() -> &'static [&'static str] {
@@ -36,6 +42,9 @@ pub fn table_names() -> &'static [&'static str] {
         CommitRow::TABLE,
         LineageRow::TABLE,
         TimeRow::TABLE,
+        MatchRow::TABLE,
+        ElementStatsRow::TABLE,
+        ElementRow::TABLE,
     ]
 }
 
@@ -49,6 +58,9 @@ pub(super) fn schema_of(table: &str) -> anyhow::Result<SchemaRef> {
         CommitRow::TABLE => CommitRow::schema(),
         LineageRow::TABLE => LineageRow::schema(),
         TimeRow::TABLE => TimeRow::schema(),
+        MatchRow::TABLE => MatchRow::schema(),
+        ElementStatsRow::TABLE => ElementStatsRow::schema(),
+        ElementRow::TABLE => ElementRow::schema(),
         _ => bail!("no table named {table} is known to the sink"),
     })
 }
@@ -272,162 +284,5 @@ impl TableRow for TimeRow {
             .int64(|r| r.wall_clock_ms)
             .int32("changed_paths", |r| r.changed_paths)?
             .finish(Self::schema())
-    }
-}
-
-/// `time` and `diff`, then `columns`.
-fn changelog_schema(columns: Vec<Field>) -> SchemaRef {
-    let mut fields = vec![int64("time"), int64("diff")];
-    fields.extend(columns);
-    Arc::new(Schema::new(fields))
-}
-
-/// A non-null Int64 column.
-fn int64(name: &str) -> Field {
-    Field::new(name, DataType::Int64, false)
-}
-
-/// A non-null Int32 column.
-fn int32(name: &str) -> Field {
-    Field::new(name, DataType::Int32, false)
-}
-
-/// A non-null Utf8 column.
-fn text(name: &str) -> Field {
-    Field::new(name, DataType::Utf8, false)
-}
-
-/// `path` (lossy UTF-8) and `path_raw` (exact bytes, NULL when `path` is exact).
-fn path_fields() -> Vec<Field> {
-    path_fields_named("path")
-}
-
-/// `NAME` (lossy UTF-8) and `NAME_raw` (exact bytes, NULL when `NAME` is exact).
-fn path_fields_named(name: &str) -> Vec<Field> {
-    vec![text(name), Field::new(format!("{name}_raw"), DataType::Binary, true)]
-}
-
-/// The element field of `vector`.
-fn vector_item() -> FieldRef {
-    Arc::new(Field::new("item", DataType::Int8, false))
-}
-
-/// FixedSizeList<Int8, 128>.
-fn vector_type() -> DataType {
-    DataType::FixedSizeList(vector_item(), VECTOR_DIMS as i32)
-}
-
-/// The columns of a batch under construction, filled left to right from the updates' rows.
-struct Columns<'a, R> {
-    updates: &'a [Update<R>],
-    arrays: Vec<ArrayRef>,
-}
-
-impl<'a, R> Columns<'a, R> {
-    /// Starts a batch with its `time` and `diff` columns.
-    fn new(updates: &'a [Update<R>]) -> anyhow::Result<Self> {
-        let times = updates
-            .iter()
-            .map(|u| i64::try_from(u.time).with_context(|| format!("time {} exceeds Int64", u.time)))
-            .collect::<anyhow::Result<Vec<i64>>>()?;
-        let diffs: Vec<i64> = updates.iter().map(|u| u.diff).collect();
-        Ok(Columns { updates, arrays: vec![Arc::new(Int64Array::from(times)), Arc::new(Int64Array::from(diffs))] })
-    }
-
-    /// Appends one column.
-    fn push(mut self, array: ArrayRef) -> Self {
-        self.arrays.push(array);
-        self
-    }
-
-    /// Appends an Int64 column.
-    fn int64(self, value: impl Fn(&R) -> i64) -> Self {
-        let array = Int64Array::from_iter_values(self.updates.iter().map(|u| value(&u.row)));
-        self.push(Arc::new(array))
-    }
-
-    /// Appends a nullable Int64 column.
-    fn optional_int64(self, value: impl Fn(&R) -> Option<i64>) -> Self {
-        let array: Int64Array = self.updates.iter().map(|u| value(&u.row)).collect();
-        self.push(Arc::new(array))
-    }
-
-    /// Appends an Int64 column of unsigned values; a value beyond Int64 is an error.
-    fn int64_from_u64(self, name: &str, value: impl Fn(&R) -> u64) -> anyhow::Result<Self> {
-        let values = self
-            .updates
-            .iter()
-            .map(|u| {
-                let v = value(&u.row);
-                i64::try_from(v).with_context(|| format!("column {name}: {v} exceeds Int64"))
-            })
-            .collect::<anyhow::Result<Vec<i64>>>()?;
-        Ok(self.push(Arc::new(Int64Array::from(values))))
-    }
-
-    /// Appends an Int32 column of unsigned values; a value beyond Int32 is an error.
-    fn int32(self, name: &str, value: impl Fn(&R) -> u32) -> anyhow::Result<Self> {
-        let values = self
-            .updates
-            .iter()
-            .map(|u| {
-                let v = value(&u.row);
-                i32::try_from(v).with_context(|| format!("column {name}: {v} exceeds Int32"))
-            })
-            .collect::<anyhow::Result<Vec<i32>>>()?;
-        Ok(self.push(Arc::new(Int32Array::from(values))))
-    }
-
-    /// Appends a Utf8 column.
-    fn text(self, value: impl Fn(&R) -> &str) -> Self {
-        let array = StringArray::from_iter_values(self.updates.iter().map(|u| value(&u.row)));
-        self.push(Arc::new(array))
-    }
-
-    /// Appends a Utf8 column of content ids in lower-case hexadecimal.
-    fn content_id(self, value: impl Fn(&R) -> &ContentId) -> Self {
-        let array = StringArray::from_iter_values(self.updates.iter().map(|u| value(&u.row).to_hex()));
-        self.push(Arc::new(array))
-    }
-
-    /// Appends a nullable Utf8 column.
-    fn optional_text<S: AsRef<str>>(self, value: impl Fn(&R) -> Option<S>) -> Self {
-        let array: StringArray = self.updates.iter().map(|u| value(&u.row)).collect();
-        self.push(Arc::new(array))
-    }
-
-    /// Appends a path as two columns: lossy UTF-8, and the bytes where the path is not UTF-8.
-    fn path(self, value: impl Fn(&R) -> &[u8]) -> Self {
-        let lossy = StringArray::from_iter_values(self.updates.iter().map(|u| String::from_utf8_lossy(value(&u.row))));
-        let raw: BinaryArray = self
-            .updates
-            .iter()
-            .map(|u| {
-                let bytes = value(&u.row);
-                std::str::from_utf8(bytes).is_err().then_some(bytes)
-            })
-            .collect();
-        self.push(Arc::new(lossy)).push(Arc::new(raw))
-    }
-
-    /// Appends a FixedSizeList<Int8, 128> column; a vector of another length is an error.
-    fn vector(self, value: impl Fn(&R) -> &[i8]) -> anyhow::Result<Self> {
-        let mut flat = Vec::with_capacity(self.updates.len() * VECTOR_DIMS);
-        for u in self.updates {
-            let v = value(&u.row);
-            if v.len() != VECTOR_DIMS {
-                bail!("column vector: a vector has {} dimensions, {VECTOR_DIMS} expected", v.len());
-            }
-            flat.extend_from_slice(v);
-        }
-        let array =
-            FixedSizeListArray::try_new(vector_item(), VECTOR_DIMS as i32, Arc::new(Int8Array::from(flat)), None)
-                .context("building the vector column")?;
-        Ok(self.push(Arc::new(array)))
-    }
-
-    /// The record batch of `schema` made of the appended columns.
-    fn finish(self, schema: SchemaRef) -> anyhow::Result<RecordBatch> {
-        RecordBatch::try_new(schema, self.arrays).context("assembling a record batch")
     }
 }

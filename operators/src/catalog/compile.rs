@@ -49,6 +49,8 @@ pub struct Catalog {
     pub(crate) elements: Vec<Element>,
     pub(crate) queries: Vec<Option<LanguageQuery>>,
     pub(crate) exemplars: Vec<Vec<ExemplarVectors>>,
+    /// What the catalogue was compiled from (see [`Catalog::fingerprint`]).
+    pub(crate) fingerprint: String,
 }
 
 /// One query recogniser's parts.
@@ -73,6 +75,12 @@ impl Catalog {
         &self.elements
     }
 
+    /// A fingerprint of the catalogue's source texts, in order, as 16 hex digits: two catalogues
+    /// with the same fingerprint match the same units, under the same engine.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
     /// Compiles `elements`; those with a mistake are left out and each mistake is returned.
     pub(crate) fn compile(elements: Vec<Element>) -> (Catalog, Vec<Diagnostic>) {
         let mut diagnostics = Vec::new();
@@ -90,6 +98,7 @@ impl Catalog {
             elements: kept,
             queries: Lang::ALL.iter().map(|_| None).collect(),
             exemplars: vec![Vec::new(); Lang::ALL.len()],
+            fingerprint: String::new(),
         };
         for lang in Lang::ALL {
             catalog.queries[lang as usize] = join_queries(lang, &compiled, &catalog.elements, &mut diagnostics);

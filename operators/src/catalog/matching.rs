@@ -7,31 +7,15 @@
 //! where that capture's text is the owning unit's own name (the last part of its qualified name),
 //! which is how a recursive call is told from any other call. Exemplars need no tree: a unit's int8 vector is
 //! compared with each exemplar vector of its language by the integer cosine test of
-//! ARCHITECTURE §4a. [`Catalog::match_unit`] puts both together for one unit.
+//! ARCHITECTURE §4a. [`Catalog::match_unit`] puts both together for one unit, and
+//! [`Catalog::analyze`] analyses a content and records the matches of all its units at once.
 
+use crate::analyze::analyze_with;
 use crate::catalog::compile::Catalog;
-use crate::model::{Lang, UnitFingerprint};
+pub use crate::model::RecogniserKind;
+use crate::model::{AnalysisConfig, ElementMatch, Lang, ParsedContent, UnitFingerprint};
 use crate::similarity::similarity_percent;
 use tree_sitter::{QueryCursor, StreamingIterator, Tree};
-
-/// How a match was found.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
-pub enum RecogniserKind {
-    /// A tree-sitter query (exact).
-    Query,
-    /// Vector similarity to an exemplar snippet (fuzzy).
-    Exemplar,
-}
-
-impl RecogniserKind {
-    /// The name written in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            RecogniserKind::Query => "query",
-            RecogniserKind::Exemplar => "exemplar",
-        }
-    }
-}
 
 /// The score of every query match.
 pub const QUERY_SCORE: u8 = 100;
@@ -145,5 +129,28 @@ impl Catalog {
     pub fn match_units(&self, lang: Lang, tree: &Tree, src: &[u8], units: &[UnitFingerprint]) -> Vec<Vec<Match>> {
         let hits = self.query_hits(lang, tree, src, units);
         units.iter().enumerate().map(|(index, unit)| self.match_unit(lang, index, &unit.vector, &hits)).collect()
+    }
+
+    /// Analyses a content as [`crate::analyze::analyze`] does and records in
+    /// [`ParsedContent::matches`] the elements of this catalogue found in each of its units, from
+    /// the same syntax tree. `cfg.catalog` should be this catalogue's [`Catalog::fingerprint`]:
+    /// whoever keeps the result keys it by the configuration.
+    pub fn analyze(&self, bytes: &[u8], lang: Lang, cfg: &AnalysisConfig) -> ParsedContent {
+        let (mut parsed, matches) =
+            analyze_with(bytes, lang, cfg, |tree, parsed| self.match_units(lang, tree, bytes, &parsed.units));
+        parsed.matches = matches
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+            .flat_map(|(unit, found)| {
+                found.into_iter().map(move |m| ElementMatch {
+                    unit: unit as u32,
+                    element: m.element as u32,
+                    kind: m.kind,
+                    score: m.score,
+                })
+            })
+            .collect();
+        parsed
     }
 }

@@ -10,6 +10,7 @@
 //! - [`matching`]: per-unit matching and how a query match is attributed to a unit.
 //! - `examples`: runs every positive and negative snippet.
 //! - [`builtin`]: the built-in catalogue embedded from `datasets/catalog/`.
+//! - [`stage`]: an element's evolution stage and trend from its adoption over time.
 //! - [`suspects`]: the corpus rule for elements that match nothing or too much.
 
 pub mod builtin;
@@ -19,6 +20,7 @@ pub mod element;
 mod examples;
 pub mod load;
 pub mod matching;
+pub mod stage;
 pub mod suspects;
 mod yaml;
 
@@ -48,9 +50,20 @@ pub fn load(sources: &[CatalogSource]) -> Loaded {
         diagnostics.extend(mistakes);
     }
     diagnostics.extend(load::remove_duplicate_symbols(&mut elements));
-    let (catalog, mistakes) = Catalog::compile(elements);
+    let (mut catalog, mistakes) = Catalog::compile(elements);
+    catalog.fingerprint = fingerprint(sources);
     diagnostics.extend(mistakes);
     diagnostics.sort();
     diagnostics.dedup();
     Loaded { catalog, diagnostics }
+}
+
+/// The fingerprint of catalogue sources: xxh3 over each text and its length, in order.
+fn fingerprint(sources: &[CatalogSource]) -> String {
+    let mut bytes = Vec::new();
+    for source in sources {
+        bytes.extend_from_slice(&(source.text.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(source.text.as_bytes());
+    }
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&bytes))
 }
