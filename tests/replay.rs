@@ -12,7 +12,7 @@ use common::{cpt, final_state, read_table, scan, state_at};
 use std::collections::BTreeSet;
 use std::path::Path;
 
-const TABLES: [&str; 4] = ["files", "units", "clone_groups", "errors"];
+const TABLES: [&str; 6] = ["files", "units", "clone_groups", "matches", "element_stats", "errors"];
 
 /// Times to check: the first, the middle, the last, and a few spread pseudo-randomly.
 fn times_to_check(commits: usize) -> BTreeSet<usize> {
@@ -97,7 +97,7 @@ fn one_and_two_workers_give_the_same_changelog() {
     let (one, two) = (work.path().join("one"), work.path().join("two"));
     replay(&repo, &one, &["-w", "1"]);
     replay(&repo, &two, &["-w", "2"]);
-    for table in TABLES.iter().chain(&["commits", "lineage"]) {
+    for table in TABLES.iter().chain(&["elements", "commits", "lineage"]) {
         assert_eq!(read_table(&one, table), read_table(&two, table), "table {table}");
     }
 }

@@ -20,8 +20,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const TABLES: [&str; 6] = ["files", "units", "clone_groups", "errors", "commits", "lineage"];
-const STATE_TABLES: [&str; 4] = ["files", "units", "clone_groups", "errors"];
+const TABLES: [&str; 9] =
+    ["files", "units", "clone_groups", "matches", "element_stats", "elements", "errors", "commits", "lineage"];
+const STATE_TABLES: [&str; 6] = ["files", "units", "clone_groups", "matches", "element_stats", "errors"];
 
 /// Every table of an output folder, as consolidated (row with time) → diff.
 type Tables = BTreeMap<&'static str, BTreeMap<String, i64>>;
