@@ -68,6 +68,7 @@ fn unit_row(path: &[u8], parent: Option<i64>, exact_hash: u64) -> UnitRow {
             exact_hash,
             struct_hash: 1 << 63,
             vector: vector(3),
+            token_sequence: vec![7; 9],
         }),
     }
 }
@@ -384,7 +385,10 @@ fn schemas_start_with_time_and_diff_and_match_batches() {
             TimeRow::TABLE
         ]
     );
-    assert_eq!(table_names(), ["files", "units", "clone_groups", "errors", "commits", "lineage", "times"]);
+    assert_eq!(
+        table_names(),
+        ["files", "units", "clone_groups", "errors", "commits", "lineage", "times", "clone_pairs", "clone_classes"]
+    );
 }
 
 #[test]

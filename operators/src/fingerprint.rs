@@ -9,6 +9,11 @@
 //! `h(l..r) = P[r] − P[l]·Bʳ⁻ˡ`, finished as `xxh3_with_seed(h ‖ (r−l), seed)`. Whitespace and
 //! comments never reach the stream, so they change neither hash.
 //!
+//! **Token sequence.** The stream also keeps each token's structural value cut to 32 bits; a
+//! unit other than the file unit carries its range of them, which is what the near-miss check
+//! compares (the LCS ratio of two units' sequences: identifiers and literals normalised, so
+//! renaming alone never lowers it).
+//!
 //! **Vector.** Each named node (comments and the insides of literals excluded) adds 1 to three
 //! counts, each at a dimension `xxh3_with_seed([tag, a, b], VECTOR_SEED) mod VECTOR_DIMS`: its kind
 //! (tag 1, `a` = kind id), its parent→child bigram (tag 2, parent kind, kind) and its
@@ -78,11 +83,12 @@ pub struct TokenStream {
     exact: Vec<u64>,
     structural: Vec<u64>,
     powers: Vec<u64>,
+    sequence: Vec<u32>,
 }
 
 impl Default for TokenStream {
     fn default() -> Self {
-        TokenStream { exact: vec![0], structural: vec![0], powers: vec![1] }
+        TokenStream { exact: vec![0], structural: vec![0], powers: vec![1], sequence: Vec::new() }
     }
 }
 
@@ -111,6 +117,7 @@ impl TokenStream {
         self.exact.push(add_mod(mul_mod(self.exact[last], BASE), exact));
         self.structural.push(add_mod(mul_mod(self.structural[last], BASE), structural));
         self.powers.push(mul_mod(self.powers[last], BASE));
+        self.sequence.push(structural as u32);
     }
 
     fn range(prefix: &[u64], powers: &[u64], start: usize, end: usize, seed: u64) -> u64 {
@@ -128,6 +135,11 @@ impl TokenStream {
             Self::range(&self.exact, &self.powers, start, end, EXACT_SEED),
             Self::range(&self.structural, &self.powers, start, end, STRUCT_SEED),
         )
+    }
+
+    /// The structural values of tokens `start..end`, each cut to 32 bits; `start <= end <= len()`.
+    pub fn structural_tokens(&self, start: usize, end: usize) -> Vec<u32> {
+        self.sequence[start..end].to_vec()
     }
 }
 
@@ -191,6 +203,20 @@ mod tests {
         }
         assert_eq!(whole.hashes(1, 4), part.hashes(0, 3));
         assert_ne!(whole.hashes(0, 3), part.hashes(0, 3));
+        assert_eq!(whole.structural_tokens(1, 4), part.structural_tokens(0, 3));
+    }
+
+    #[test]
+    fn the_token_sequence_normalises_identifiers_and_literals() {
+        let mut a = TokenStream::default();
+        let mut b = TokenStream::default();
+        for (stream, name, number) in [(&mut a, "x", "1"), (&mut b, "y", "2")] {
+            stream.push(name.as_bytes(), TokenClass::Identifier);
+            stream.push(b"=", TokenClass::Plain);
+            stream.push(number.as_bytes(), TokenClass::Literal(LiteralClass::Number));
+        }
+        assert_eq!(a.structural_tokens(0, 3), b.structural_tokens(0, 3));
+        assert_ne!(a.structural_tokens(0, 1), a.structural_tokens(1, 2));
     }
 
     #[test]

@@ -411,6 +411,10 @@ impl<'a> Walker<'a> {
                 exact_hash,
                 struct_hash,
                 vector: draft.counts.quantise(),
+                token_sequence: match draft.kind {
+                    UnitKind::File => Vec::new(),
+                    _ => self.tokens.structural_tokens(draft.first_token, draft.end_token),
+                },
             });
             qualified.push(name);
             ids.push(id);
