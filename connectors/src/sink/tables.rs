@@ -11,13 +11,17 @@
 //! | `files` | path, path_raw, lang, content_id, bytes (Int64), lines, tokens, units, error_nodes (Int32) |
 //! | `units` | unit_key, parent_unit_key (NULL for a file unit), path, path_raw, lang, content_id, kind, name, ordinal, start_line, end_line, tokens, nodes, lines, cyclomatic, max_nesting (Int32), exact_hash, struct_hash (Int64), vector |
 //! | `clone_groups` | group_id, unit_key, path, path_raw, lang, kind, name, start_line, end_line, tokens (Int32), exact_hash |
+//! | `clone_pairs` | for each unit, `_a` (smaller key) then `_b`: unit_key, path, path_raw, lang, kind, name, start_line, end_line, tokens (Int32); then score (Int32, ⌊1000·cos⌋ of the vectors), lcs_percent (Int32) |
+//! | `clone_classes` | class_id (the smallest member's unit_key), unit_key, path, path_raw, lang, kind, name, start_line, end_line, tokens (Int32) |
 //! | `errors` | path, path_raw, reason, detail, content_id (NULL when the content was not read) |
 //! | `commits` | sha, author_time (Int64, seconds since the epoch), author, subject (replay only) |
 //! | `lineage` | commit, old_path, old_path_raw, new_path, new_path_raw, similarity (Int32), old_unit_key, new_unit_key (NULL on a file's row) (replay only) |
 //! | `times` | wall_clock_ms (Int64, milliseconds since the epoch), changed_paths (Int32) (watch only) |
 
 use super::{TableRow, Update};
-use crate::rows::{CloneMemberRow, CommitRow, ErrorRow, FileRow, LineageRow, TimeRow, UnitRow};
+use crate::rows::{
+    CloneClassRow, CloneMemberRow, ClonePairRow, CloneUnit, CommitRow, ErrorRow, FileRow, LineageRow, TimeRow, UnitRow,
+};
 use anyhow::{bail, Context};
 use arrow_array::{
     ArrayRef, BinaryArray, FixedSizeListArray, Int32Array, Int64Array, Int8Array, RecordBatch, StringArray,
@@ -36,6 +40,8 @@ pub fn table_names() -> &'static [&'static str] {
         CommitRow::TABLE,
         LineageRow::TABLE,
         TimeRow::TABLE,
+        ClonePairRow::TABLE,
+        CloneClassRow::TABLE,
     ]
 }
 
@@ -49,6 +55,8 @@ pub(super) fn schema_of(table: &str) -> anyhow::Result<SchemaRef> {
         CommitRow::TABLE => CommitRow::schema(),
         LineageRow::TABLE => LineageRow::schema(),
         TimeRow::TABLE => TimeRow::schema(),
+        ClonePairRow::TABLE => ClonePairRow::schema(),
+        CloneClassRow::TABLE => CloneClassRow::schema(),
         _ => bail!("no table named {table} is known to the sink"),
     })
 }
@@ -275,6 +283,60 @@ impl TableRow for TimeRow {
     }
 }
 
+impl TableRow for ClonePairRow {
+    const TABLE: &'static str = "clone_pairs";
+
+    fn schema() -> SchemaRef {
+        static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+        SCHEMA
+            .get_or_init(|| {
+                let mut fields = clone_unit_fields("_a");
+                fields.extend(clone_unit_fields("_b"));
+                fields.extend([int32("score"), int32("lcs_percent")]);
+                changelog_schema(fields)
+            })
+            .clone()
+    }
+
+    fn to_batch(updates: &[Update<Self>]) -> anyhow::Result<RecordBatch> {
+        Columns::new(updates)?
+            .clone_unit(|r| &r.a)?
+            .clone_unit(|r| &r.b)?
+            .int32("score", |r| u32::from(r.score))?
+            .int32("lcs_percent", |r| u32::from(r.lcs_percent))?
+            .finish(Self::schema())
+    }
+}
+
+impl TableRow for CloneClassRow {
+    const TABLE: &'static str = "clone_classes";
+
+    fn schema() -> SchemaRef {
+        static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+        SCHEMA
+            .get_or_init(|| {
+                let mut fields = vec![int64("class_id")];
+                fields.extend(clone_unit_fields(""));
+                changelog_schema(fields)
+            })
+            .clone()
+    }
+
+    fn to_batch(updates: &[Update<Self>]) -> anyhow::Result<RecordBatch> {
+        Columns::new(updates)?.int64(|r| r.class_id).clone_unit(|r| &r.member)?.finish(Self::schema())
+    }
+}
+
+/// The columns of a [`CloneUnit`], each name followed by `suffix`.
+fn clone_unit_fields(suffix: &str) -> Vec<Field> {
+    let named = |name: &str| format!("{name}{suffix}");
+    let mut fields = vec![int64(&named("unit_key"))];
+    fields.extend(path_fields_named(&named("path")));
+    fields.extend([text(&named("lang")), text(&named("kind")), text(&named("name"))]);
+    fields.extend([int32(&named("start_line")), int32(&named("end_line")), int32(&named("tokens"))]);
+    fields
+}
+
 /// `time` and `diff`, then `columns`.
 fn changelog_schema(columns: Vec<Field>) -> SchemaRef {
     let mut fields = vec![int64("time"), int64("diff")];
@@ -424,6 +486,18 @@ impl<'a, R> Columns<'a, R> {
             FixedSizeListArray::try_new(vector_item(), VECTOR_DIMS as i32, Arc::new(Int8Array::from(flat)), None)
                 .context("building the vector column")?;
         Ok(self.push(Arc::new(array)))
+    }
+
+    /// Appends the columns of a [`CloneUnit`] (see [`clone_unit_fields`]).
+    fn clone_unit(self, value: impl Fn(&R) -> &CloneUnit) -> anyhow::Result<Self> {
+        self.int64(|r| value(r).unit_key)
+            .path(|r| &value(r).path)
+            .text(|r| value(r).lang.name())
+            .text(|r| value(r).kind.as_str())
+            .text(|r| value(r).name.as_str())
+            .int32("start_line", |r| value(r).start_line)?
+            .int32("end_line", |r| value(r).end_line)?
+            .int32("tokens", |r| value(r).tokens)
     }
 
     /// The record batch of `schema` made of the appended columns.
