@@ -1,18 +1,22 @@
 //! The one dataflow graph of cpt (ARCHITECTURE §1): file events, source errors, a replay's
 //! commits and rename lineage, and a watch's batches in; `files`, `units`, `clone_groups`,
-//! `errors`, `commits`, `lineage` and `times` changelogs out, through the parse stage, joins of the
-//! events with the parse facts (re-keyed by path and unit), and the exact-clone computation.
+//! `clone_pairs`, `clone_classes`, `errors`, `commits`, `lineage` and `times` changelogs out,
+//! through the parse stage, joins of the events with the parse facts (re-keyed by path and unit),
+//! and the clone computations (exact groups, near-miss pairs, classes).
 
-use crate::clones::{duplicated_lines, exact_clone_groups};
+use crate::clone_classes::clone_classes;
+use crate::clones::{clone_candidates, duplicated_lines, exact_clone_groups};
 use crate::facts::Fact;
 use crate::failure::JobFailure;
 use crate::memo::ContentMemo;
+use crate::near_miss::{clone_pairs, NearMissParams};
 use crate::parse::parse_contents;
 use crate::sink::{commit_parts, write_table, EpochPolicy, SinkContext};
 use crate::stats::RunStats;
 use crate::telemetry::Telemetry;
 use cpt_connectors::rows::{
-    unit_key, CloneMemberRow, CommitRow, ErrorRow, FileRow, LineageRow, PathBytes, TimeRow, UnitRow,
+    unit_key, CloneClassRow, CloneMemberRow, ClonePairRow, CommitRow, ErrorRow, FileRow, LineageRow, PathBytes,
+    TimeRow, UnitRow,
 };
 use cpt_connectors::sink::OutputDir;
 use cpt_operators::model::ContentKey;
@@ -31,8 +35,10 @@ pub struct GraphContext {
     pub out: OutputDir,
     /// How times are grouped into epochs of part files.
     pub epochs: EpochPolicy,
-    /// Minimum tokens of a unit for exact clone groups.
+    /// Minimum tokens of a unit for clones (exact groups, near-miss pairs, classes).
     pub min_tokens: u32,
+    /// How near-miss clone pairs are found; `None`: they are not.
+    pub near_miss: Option<NearMissParams>,
     /// Running totals.
     pub stats: Arc<RunStats>,
     /// First fatal failure.
@@ -104,7 +110,11 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
             _ => None,
         });
         let errors = content_errors.concat(parsed.unread).concat(source_errors);
-        let members = exact_clone_groups(units.clone(), ctx.min_tokens);
+        let candidates = clone_candidates(units.clone(), ctx.min_tokens);
+        let members = exact_clone_groups(candidates.clone());
+        let candidates = candidates.map(|row| (row.unit_key, row)).arrange_by_key();
+        let pairs = ctx.near_miss.map(|params| clone_pairs(candidates.clone(), params, Arc::clone(&ctx.failure)));
+        let classes = clone_classes(members.clone(), pairs.clone(), candidates);
 
         let stats = Arc::clone(&ctx.stats);
         let files = files.inspect(move |(file, _, diff)| {
@@ -129,6 +139,10 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
         files.inner.clone().probe_with(&computed);
         units.inner.clone().probe_with(&computed);
         members.inner.clone().probe_with(&computed);
+        classes.inner.clone().probe_with(&computed);
+        if let Some(pairs) = &pairs {
+            pairs.inner.clone().probe_with(&computed);
+        }
         errors.inner.clone().probe_with(&computed);
         commits.inner.clone().probe_with(&computed);
         lineage.inner.clone().probe_with(&computed);
@@ -143,15 +157,20 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
             suppress_through: ctx.out.durable_time(),
             telemetry: Arc::clone(&ctx.telemetry),
         };
-        let parts = scope.concatenate([
+        let mut parts = vec![
             write_table(files, sink(), |row: &FileRow| path_hash(&row.path)),
             write_table(units, sink(), |row: &UnitRow| row.unit_key as u64),
             write_table(members, sink(), |row: &CloneMemberRow| row.unit_key as u64),
+            write_table(classes, sink(), |row: &CloneClassRow| row.member.unit_key as u64),
             write_table(errors, sink(), |row: &ErrorRow| path_hash(&row.path)),
             write_table(commits, sink(), |row: &CommitRow| path_hash(row.sha.as_bytes())),
             write_table(lineage, sink(), |row: &LineageRow| path_hash(&row.new_path)),
             write_table(times, sink(), |row: &TimeRow| row.wall_clock_ms as u64),
-        ]);
+        ];
+        if let Some(pairs) = pairs {
+            parts.push(write_table(pairs, sink(), |row: &ClonePairRow| row.a.unit_key as u64));
+        }
+        let parts = scope.concatenate(parts);
         let written = ProbeHandle::new();
         commit_parts(parts.probe_with(&written), sink());
         let inputs = GraphInputs {
