@@ -13,7 +13,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-const TABLES: [&str; 4] = ["files", "units", "clone_groups", "errors"];
+const TABLES: [&str; 6] = ["files", "units", "clone_groups", "clone_pairs", "clone_classes", "errors"];
 
 /// Copies the folder `from` into `to`, files and folders only.
 fn copy_tree(from: &Path, to: &Path) {

@@ -13,7 +13,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const TABLES: [&str; 6] = ["files", "units", "clone_groups", "errors", "commits", "lineage"];
+const TABLES: [&str; 8] =
+    ["files", "units", "clone_groups", "clone_pairs", "clone_classes", "errors", "commits", "lineage"];
 
 fn assert_same_tables(expected: &Path, actual: &Path) {
     for table in TABLES {
