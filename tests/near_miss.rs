@@ -1,10 +1,11 @@
 //! Near-miss clone pairs and clone classes on real code: a real function copied with its
 //! identifiers renamed and a few lines changed pairs with the original (and only `--no-near-miss`
-//! takes the pair away); on the `small` corpus, one worker and three give the same tables.
+//! takes the pair away); on the `small` corpus, one worker and three give the same tables, and
+//! the summary counts the pairs written.
 
 mod common;
 
-use common::{corpus, final_state, read_table, scan};
+use common::{corpus, final_state, read_table, scan, summary_count};
 use std::fs;
 use std::path::Path;
 
@@ -26,9 +27,10 @@ fn top_level_function<'s>(source: &'s str, name: &str) -> &'s str {
 /// The function with every identifier of its own renamed, one condition rewritten and one
 /// statement added: a Type-3 clone of it.
 fn edited_copy(function: &str) -> String {
-    let renamed = [("getClassPath", "collect_paths"), ("classPath", "entries"), ("envPath", "from_env"), ("out", "found")]
-        .iter()
-        .fold(function.to_string(), |text, (old, new)| text.replace(old, new));
+    let renamed =
+        [("getClassPath", "collect_paths"), ("classPath", "entries"), ("envPath", "from_env"), ("out", "found")]
+            .iter()
+            .fold(function.to_string(), |text, (old, new)| text.replace(old, new));
     let rewritten = renamed.replace("if len(paths) == 0:", "if not paths:");
     assert_ne!(rewritten, renamed, "the condition to rewrite is in the function");
     let returned = "    return _SEP.join";
@@ -87,8 +89,11 @@ fn one_worker_and_three_find_the_same_pairs_and_classes() {
     let dir = tempfile::tempdir().unwrap();
     let (one, three) = (dir.path().join("one"), dir.path().join("three"));
     let small = corpus("small");
-    scan(&small, &one, &["-w", "1"]);
+    let stderr = scan(&small, &one, &["-w", "1"]);
     scan(&small, &three, &["-w", "3"]);
+    let pairs: i64 = final_state(&one, "clone_pairs").values().sum();
+    assert_eq!(summary_count(&stderr, "near-miss"), pairs, "{stderr}");
+    assert!(summary_count(&stderr, "similar)") >= pairs, "{stderr}");
     for table in ["clone_pairs", "clone_classes"] {
         let rows = read_table(&one, table);
         assert!(!rows.is_empty(), "the small corpus has {table}");

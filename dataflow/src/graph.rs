@@ -113,7 +113,9 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
         let candidates = clone_candidates(units.clone(), ctx.min_tokens);
         let members = exact_clone_groups(candidates.clone());
         let candidates = candidates.map(|row| (row.unit_key, row)).arrange_by_key();
-        let pairs = ctx.near_miss.map(|params| clone_pairs(candidates.clone(), params, Arc::clone(&ctx.failure)));
+        let pairs = ctx
+            .near_miss
+            .map(|params| clone_pairs(candidates.clone(), params, Arc::clone(&ctx.stats), Arc::clone(&ctx.failure)));
         let classes = clone_classes(members.clone(), pairs.clone(), candidates);
 
         let stats = Arc::clone(&ctx.stats);

@@ -12,6 +12,7 @@
 use crate::clones::UnitsByKey;
 use crate::failure::JobFailure;
 use crate::similar_pairs::similar_pairs;
+use crate::stats::RunStats;
 use cpt_connectors::rows::{ClonePairRow, CloneUnit, UnitRow};
 use cpt_operators::model::UnitKind;
 use cpt_operators::similarity::verify::LcsRatio;
@@ -28,20 +29,25 @@ pub struct NearMissParams {
     pub lcs: LcsRatio,
 }
 
-/// The near-miss clone pairs among `candidates` (units by key, as exact clone groups take them).
+/// The near-miss clone pairs among `candidates` (units by key, as exact clone groups take them),
+/// with the similar vector pairs and the verified pairs counted in `stats`.
 pub fn clone_pairs<'s>(
     candidates: UnitsByKey<'s>,
     params: NearMissParams,
+    stats: Arc<RunStats>,
     failure: Arc<JobFailure>,
 ) -> VecCollection<'s, u64, ClonePairRow, i64> {
     let vectors = candidates.clone().flat_map_ref(|key, row| {
         (row.unit.id.kind != UnitKind::File).then(|| (*key, row.unit.metrics.tokens, row.unit.vector.clone()))
     });
     let lcs = params.lcs;
+    let counted = Arc::clone(&stats);
     similar_pairs(vectors, params.join, failure)
+        .inspect(move |(_, _, diff)| RunStats::add(&counted.similar_pairs, *diff))
         .map(|pair| (pair.a, (pair.b, pair.score)))
         .join_core(candidates.clone(), |_, &(b, score), a| Some((b, (score, a.clone()))))
         .join_core(candidates, move |_, (score, a), b| verified(a, b, *score, lcs))
+        .inspect(move |(_, _, diff)| RunStats::add(&stats.clone_pairs, *diff))
 }
 
 /// The pair row of `a` (the smaller key) and `b` with vector score `score`, when they pass the
