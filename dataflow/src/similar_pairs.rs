@@ -31,6 +31,9 @@ pub type Vectors<'s> = VecCollection<'s, u64, VectorRecord, i64>;
 /// The pairs of those vectors that pass the contract, `a < b` with their score.
 pub type Pairs<'s> = VecCollection<'s, u64, Pair, i64>;
 
+/// The changes of one time not yet applied, and the capability to emit that time's pair deltas.
+type Pending = (Capability<u64>, Vec<(VectorRecord, i64)>);
+
 /// The similar pairs of `vectors` under `params`, maintained time by time. A time whose changes
 /// the join refuses (a key twice, a retraction of a vector never inserted) is recorded in
 /// `failure` and leaves the pairs as they were.
@@ -42,7 +45,7 @@ pub fn similar_pairs<'s>(vectors: Vectors<'s>, params: JoinParams, failure: Arc<
         .broadcast()
         .unary_frontier(Pipeline, "SimilarityJoin", move |_capability, _info| {
             let mut join = CpuJoin::new(params, shard, Kernel::detect());
-            let mut pending: BTreeMap<u64, (Capability<u64>, Vec<(VectorRecord, i64)>)> = BTreeMap::new();
+            let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
             move |(input, frontier), output| {
                 input.for_each(|capability, data| {
                     for (record, time, diff) in data.drain(..) {

@@ -42,7 +42,7 @@ impl LcsRatio {
             return None;
         }
         let common = lcs_len(a, b) as u64;
-        let percent = if longer == 0 { 100 } else { (100 * common / longer) as u8 };
+        let percent = (100 * common).checked_div(longer).map_or(100, |p| p as u8);
         self.0.reached_by(common, longer).then_some(percent)
     }
 }
