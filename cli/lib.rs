@@ -12,6 +12,7 @@ use cpt_connectors::git::{HistoryRefused, HistorySpec};
 use cpt_connectors::sink::OutputRefused;
 use cpt_connectors::walk::ScanPolicy;
 use cpt_dataflow::cluster::{loopback_addresses, read_hostfile, ClusterSettings};
+use cpt_dataflow::near_miss::NearMissParams;
 use cpt_dataflow::replay::{plan_replay, run_replay, ReplayJob};
 use cpt_dataflow::resume::ReplayStart;
 use cpt_dataflow::scan::{run_scan, ScanJob};
@@ -21,6 +22,8 @@ use cpt_dataflow::summary::Summary;
 use cpt_dataflow::watch::{run_watch, WatchJob};
 use cpt_operators::catalog::{load, Catalog, Loaded};
 use cpt_operators::model::{AnalysisConfig, Lang};
+use cpt_operators::similarity::verify::LcsRatio;
+use cpt_operators::similarity::{JoinParams, Threshold};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -190,6 +193,18 @@ pub struct RunArgs {
     /// Minimum tokens of a unit to take part in clone groups (jscpd's default is 50 too).
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
     pub min_tokens: u32,
+    /// Find no near-miss clone pairs (clone classes then link exact clone groups only).
+    #[arg(long)]
+    pub no_near_miss: bool,
+    /// Near-miss candidates: units whose vectors' cosine similarity reaches PERCENT.
+    #[arg(long, value_name = "PERCENT", default_value_t = 90, conflicts_with = "no_near_miss",
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub similarity: u32,
+    /// Near-miss pairs: candidates whose longest common token subsequence covers PERCENT of the
+    /// longer unit's tokens (identifiers and literals normalised).
+    #[arg(long, value_name = "PERCENT", default_value_t = 70, conflicts_with = "no_near_miss",
+          value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub lcs: u32,
     /// Only these languages, comma-separated: rust, python, javascript, typescript, tsx, go, java, c, cpp.
     #[arg(long, value_delimiter = ',', value_parser = parse_lang)]
     pub lang: Vec<Lang>,
@@ -358,6 +373,16 @@ impl RunArgs {
         }
     }
 
+    /// The near-miss parameters: `None` with --no-near-miss.
+    fn near_miss(&self) -> Result<Option<NearMissParams>, String> {
+        if self.no_near_miss {
+            return Ok(None);
+        }
+        let threshold = Threshold::new(self.similarity).map_err(|e| format!("--similarity: {e}"))?;
+        let lcs = LcsRatio::new(self.lcs).map_err(|e| format!("--lcs: {e}"))?;
+        Ok(Some(NearMissParams { join: JoinParams { threshold, ..JoinParams::default() }, lcs }))
+    }
+
     /// The cache folder: `None` with --no-cache, or (with a warning) when nothing names one.
     fn cache_dir(&self) -> Option<PathBuf> {
         if self.no_cache {
@@ -378,6 +403,7 @@ impl RunArgs {
             cluster: self.cluster.settings(self.workers as usize)?,
             metrics: self.metrics,
             min_tokens: self.min_tokens,
+            near_miss: self.near_miss()?,
             policy: self.policy(),
             analysis: self.analysis(&catalog),
             catalog,

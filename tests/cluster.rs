@@ -13,8 +13,19 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const TABLES: [&str; 9] =
-    ["files", "units", "clone_groups", "matches", "element_stats", "elements", "errors", "commits", "lineage"];
+const TABLES: [&str; 11] = [
+    "files",
+    "units",
+    "clone_groups",
+    "clone_pairs",
+    "clone_classes",
+    "matches",
+    "element_stats",
+    "elements",
+    "errors",
+    "commits",
+    "lineage",
+];
 
 fn assert_same_tables(expected: &Path, actual: &Path) {
     for table in TABLES {

@@ -13,6 +13,7 @@ use cpt_dataflow::failure::JobFailure;
 use cpt_dataflow::graph::GraphContext;
 use cpt_dataflow::job::run_graph;
 use cpt_dataflow::memo::ContentMemo;
+use cpt_dataflow::near_miss::NearMissParams;
 use cpt_dataflow::sink::EpochPolicy;
 use cpt_dataflow::stats::RunStats;
 use cpt_dataflow::telemetry::Telemetry;
@@ -26,7 +27,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-const TABLES: [&str; 6] = ["files", "units", "clone_groups", "matches", "element_stats", "errors"];
+const TABLES: [&str; 8] =
+    ["files", "units", "clone_groups", "clone_pairs", "clone_classes", "matches", "element_stats", "errors"];
 const SLOTS: usize = 12;
 
 /// Real files (extension, bytes) from the corpus: small ones of every language, in path order.
@@ -144,6 +146,7 @@ fn check(steps: Vec<Vec<Edit>>) {
         out: OutputDir::open(&out, info, OpenMode::Fresh { overwrite: false }).unwrap(),
         epochs: EpochPolicy { max_times: 1, max_wait: Duration::ZERO },
         min_tokens: 50,
+        near_miss: Some(NearMissParams::default()),
         stats: Arc::new(RunStats::default()),
         failure: Arc::new(JobFailure::default()),
         telemetry: Arc::new(Telemetry::new()),

@@ -12,7 +12,8 @@ use common::{cpt, final_state, read_table, scan, state_at};
 use std::collections::BTreeSet;
 use std::path::Path;
 
-const TABLES: [&str; 6] = ["files", "units", "clone_groups", "matches", "element_stats", "errors"];
+const TABLES: [&str; 8] =
+    ["files", "units", "clone_groups", "clone_pairs", "clone_classes", "matches", "element_stats", "errors"];
 
 /// Times to check: the first, the middle, the last, and a few spread pseudo-randomly.
 fn times_to_check(commits: usize) -> BTreeSet<usize> {

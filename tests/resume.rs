@@ -20,9 +20,21 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const TABLES: [&str; 9] =
-    ["files", "units", "clone_groups", "matches", "element_stats", "elements", "errors", "commits", "lineage"];
-const STATE_TABLES: [&str; 6] = ["files", "units", "clone_groups", "matches", "element_stats", "errors"];
+const TABLES: [&str; 11] = [
+    "files",
+    "units",
+    "clone_groups",
+    "clone_pairs",
+    "clone_classes",
+    "matches",
+    "element_stats",
+    "elements",
+    "errors",
+    "commits",
+    "lineage",
+];
+const STATE_TABLES: [&str; 8] =
+    ["files", "units", "clone_groups", "clone_pairs", "clone_classes", "matches", "element_stats", "errors"];
 
 /// Every table of an output folder, as consolidated (row with time) → diff.
 type Tables = BTreeMap<&'static str, BTreeMap<String, i64>>;
@@ -236,9 +248,11 @@ fn a_branch_that_moved_on_is_continued_and_a_rewritten_one_refused() {
     let refused = replay_again(&repo, &out, &["--branch", "replayed"], None);
     assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
     assert!(stderr(&refused).contains(&format!("only {cut} commits")), "{}", stderr(&refused));
-    let other_config = replay_again(&repo, &out, &["--branch", "replayed", "--min-tokens", "20"], None);
-    assert_eq!(other_config.status.code(), Some(2), "{}", stderr(&other_config));
-    assert!(stderr(&other_config).contains("configuration differs"), "{}", stderr(&other_config));
+    for other in [&["--min-tokens", "20"][..], &["--similarity", "80"], &["--lcs", "60"], &["--no-near-miss"]] {
+        let other_config = replay_again(&repo, &out, &[&["--branch", "replayed"][..], other].concat(), None);
+        assert_eq!(other_config.status.code(), Some(2), "{other:?}: {}", stderr(&other_config));
+        assert!(stderr(&other_config).contains("configuration differs"), "{}", stderr(&other_config));
+    }
     assert_eq!(snapshot(&out), untouched, "a refused run touched the output");
 
     let overwritten = replay_again(&repo, &out, &["--branch", "replayed", "--overwrite"], None);

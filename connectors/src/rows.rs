@@ -69,6 +69,67 @@ pub struct CloneMemberRow {
     pub exact_hash: i64,
 }
 
+/// One unit as a clone table names it: key, place, identity and size.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Debug)]
+pub struct CloneUnit {
+    /// The unit.
+    pub unit_key: i64,
+    /// Path of its file.
+    pub path: PathBytes,
+    /// Language of that file.
+    pub lang: Lang,
+    /// Its kind name (`function`, `method`, …).
+    pub kind: String,
+    /// Its qualified name.
+    pub name: String,
+    /// Its first line.
+    pub start_line: u32,
+    /// Its last line.
+    pub end_line: u32,
+    /// Its tokens.
+    pub tokens: u32,
+}
+
+impl CloneUnit {
+    /// The clone-table view of a `units` row.
+    pub fn of(row: &UnitRow) -> CloneUnit {
+        CloneUnit {
+            unit_key: row.unit_key,
+            path: row.path.clone(),
+            lang: row.lang,
+            kind: row.unit.id.kind.name().to_string(),
+            name: row.unit.id.name.clone(),
+            start_line: row.unit.start_line,
+            end_line: row.unit.end_line,
+            tokens: row.unit.metrics.tokens,
+        }
+    }
+}
+
+/// A row of `clone_pairs`: two units of one language whose vectors pass the similarity threshold
+/// (ARCHITECTURE §4a) and whose token sequences pass the LCS check: a near-miss (Type-3) clone.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Debug)]
+pub struct ClonePairRow {
+    /// The unit with the smaller key.
+    pub a: CloneUnit,
+    /// The unit with the larger key.
+    pub b: CloneUnit,
+    /// `⌊1000·cos⌋` of their vectors (the contract's integer score).
+    pub score: u16,
+    /// Their longest common token subsequence, in whole percent of the longer unit's tokens.
+    pub lcs_percent: u8,
+}
+
+/// A row of `clone_classes`: one member of a class, a connected component of units linked by
+/// exact clone groups and near-miss pairs (two members or more).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Debug)]
+pub struct CloneClassRow {
+    /// The class: its smallest member unit key.
+    pub class_id: i64,
+    /// The member.
+    pub member: CloneUnit,
+}
+
 /// A row of `errors`: one input that could not be read or parsed, or was skipped by policy.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Debug)]
 pub struct ErrorRow {

@@ -5,7 +5,9 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type, Int8Type};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
-use cpt_connectors::rows::{CloneMemberRow, CommitRow, ErrorRow, FileRow, LineageRow, TimeRow, UnitRow};
+use cpt_connectors::rows::{
+    CloneClassRow, CloneMemberRow, ClonePairRow, CloneUnit, CommitRow, ErrorRow, FileRow, LineageRow, TimeRow, UnitRow,
+};
 use cpt_connectors::sink::{
     read_manifest, table_names, OpenMode, OutputDir, OutputRefused, PartFile, RunInfo, TableRow, Update, MANIFEST_FILE,
 };
@@ -68,6 +70,7 @@ fn unit_row(path: &[u8], parent: Option<i64>, exact_hash: u64) -> UnitRow {
             exact_hash,
             struct_hash: 1 << 63,
             vector: vector(3),
+            token_sequence: vec![7; 9],
         }),
     }
 }
@@ -197,6 +200,27 @@ fn write_all_tables(dir: &OutputDir) -> Vec<PartFile> {
     };
     let lineage = [at(renamed(None, None), 0, 1), at(renamed(Some(-3), Some(i64::MAX)), 0, 1)];
     let times = [at(TimeRow { wall_clock_ms: 1_700_000_000_123, changed_paths: 3 }, 0, 1)];
+    let clone_unit = |unit_key, path: &[u8], name: &str| CloneUnit {
+        unit_key,
+        path: path.to_vec(),
+        lang: Lang::Java,
+        kind: "method".to_string(),
+        name: name.to_string(),
+        start_line: 3,
+        end_line: 30,
+        tokens: 210,
+    };
+    let pairs = [at(
+        ClonePairRow {
+            a: clone_unit(-8, NON_UTF8, "A.run"),
+            b: clone_unit(12, b"B.java", "B.run"),
+            score: 934,
+            lcs_percent: 81,
+        },
+        0,
+        1,
+    )];
+    let classes = [at(CloneClassRow { class_id: -8, member: clone_unit(12, b"B.java", "B.run") }, 0, 1)];
     vec![
         dir.write_part(0, &files).unwrap().unwrap(),
         dir.write_part(1, &units).unwrap().unwrap(),
@@ -205,6 +229,8 @@ fn write_all_tables(dir: &OutputDir) -> Vec<PartFile> {
         dir.write_part(0, &commits).unwrap().unwrap(),
         dir.write_part(1, &lineage).unwrap().unwrap(),
         dir.write_part(0, &times).unwrap().unwrap(),
+        dir.write_part(1, &pairs).unwrap().unwrap(),
+        dir.write_part(0, &classes).unwrap().unwrap(),
     ]
 }
 
@@ -344,6 +370,26 @@ fn every_table_round_trips_with_reader_friendly_types() {
     assert_eq!(column_names(&times)[2..], ["wall_clock_ms", "changed_paths"]);
     assert_eq!(i64s(&times, "wall_clock_ms"), [1_700_000_000_123]);
     assert_eq!(i32s(&times, "changed_paths"), [3]);
+    let pairs = read_single(&out, &parts[7]);
+    let unit_columns = |s: &str| {
+        let names = ["unit_key", "path", "path_raw", "lang", "kind", "name", "start_line", "end_line", "tokens"];
+        names.map(|name| match name {
+            "path_raw" => format!("path{s}_raw"),
+            _ => format!("{name}{s}"),
+        })
+    };
+    assert_eq!(
+        column_names(&pairs)[2..],
+        [&unit_columns("_a")[..], &unit_columns("_b"), &["score".into(), "lcs_percent".into()]].concat()
+    );
+    assert_eq!((i64s(&pairs, "unit_key_a"), i64s(&pairs, "unit_key_b")), (vec![-8], vec![12]));
+    assert_eq!(pairs.column_by_name("path_a_raw").unwrap().null_count(), 0);
+    assert_eq!(strs(&pairs, "name_b"), [Some("B.run".into())]);
+    assert_eq!((i32s(&pairs, "score"), i32s(&pairs, "lcs_percent")), (vec![934], vec![81]));
+    let classes = read_single(&out, &parts[8]);
+    assert_eq!(column_names(&classes)[2..], [&["class_id".to_string()][..], &unit_columns("")].concat());
+    assert_eq!((i64s(&classes, "class_id"), i64s(&classes, "unit_key")), (vec![-8], vec![12]));
+    assert_eq!(strs(&classes, "lang"), [Some("java".into())]);
 
     let manifest = read_manifest(&out).unwrap();
     assert_eq!(manifest.durable_time, Some(0));
@@ -372,6 +418,8 @@ fn schemas_start_with_time_and_diff_and_match_batches() {
     check::<CommitRow>();
     check::<LineageRow>();
     check::<TimeRow>();
+    check::<ClonePairRow>();
+    check::<CloneClassRow>();
     assert_eq!(
         table_names(),
         [
@@ -381,10 +429,15 @@ fn schemas_start_with_time_and_diff_and_match_batches() {
             ErrorRow::TABLE,
             CommitRow::TABLE,
             LineageRow::TABLE,
-            TimeRow::TABLE
+            TimeRow::TABLE,
+            ClonePairRow::TABLE,
+            CloneClassRow::TABLE
         ]
     );
-    assert_eq!(table_names(), ["files", "units", "clone_groups", "errors", "commits", "lineage", "times"]);
+    assert_eq!(
+        table_names(),
+        ["files", "units", "clone_groups", "errors", "commits", "lineage", "times", "clone_pairs", "clone_classes"]
+    );
 }
 
 #[test]

@@ -1,21 +1,30 @@
 //! Exact clone groups: units sharing a structural hash (identifiers and literals normalised), of
-//! at least a minimum number of tokens, in groups of two or more.
+//! at least a minimum number of tokens (the clone candidates, which near-miss pairs and clone
+//! classes take too), in groups of two or more.
 //!
 //! Group sizes come from `count`, membership from a semijoin of the members with the groups that
 //! have two or more of them; no operator ever rebuilds a member list, so a unit joining or leaving
 //! a group changes only that unit's row (or, when a group appears or vanishes, its members' rows).
 
 use cpt_connectors::rows::{CloneMemberRow, PathBytes, UnitRow};
+use differential_dataflow::operators::arrange::{Arranged, TraceAgent};
+use differential_dataflow::trace::implementations::ValSpine;
 use differential_dataflow::VecCollection;
 
 /// Units as rows of the `units` table.
 pub type Units<'s> = VecCollection<'s, u64, UnitRow, i64>;
 
-/// Members of exact clone groups, as rows of the `clone_groups` table.
-pub fn exact_clone_groups<'s>(units: Units<'s>, min_tokens: u32) -> VecCollection<'s, u64, CloneMemberRow, i64> {
-    let candidates = units
-        .filter(move |row| row.unit.metrics.tokens >= min_tokens)
-        .map(|row| (row.unit.struct_hash as i64, member_row(&row)));
+/// Units arranged by unit key.
+pub type UnitsByKey<'s> = Arranged<'s, TraceAgent<ValSpine<i64, UnitRow, u64, i64>>>;
+
+/// The units that take part in clones: those of at least `min_tokens` tokens.
+pub fn clone_candidates<'s>(units: Units<'s>, min_tokens: u32) -> Units<'s> {
+    units.filter(move |row| row.unit.metrics.tokens >= min_tokens)
+}
+
+/// Members of exact clone groups among `candidates`, as rows of the `clone_groups` table.
+pub fn exact_clone_groups<'s>(candidates: Units<'s>) -> VecCollection<'s, u64, CloneMemberRow, i64> {
+    let candidates = candidates.map(|row| (row.unit.struct_hash as i64, member_row(&row)));
     let groups = candidates
         .clone()
         .map(|(group, _)| group)

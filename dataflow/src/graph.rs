@@ -1,22 +1,25 @@
 //! The one dataflow graph of cpt (ARCHITECTURE §1): file events, source errors, a replay's
 //! commits and rename lineage, and a watch's batches in; `files`, `units`, `clone_groups`,
-//! `matches`, `element_stats`, `elements`, `errors`, `commits`, `lineage` and `times` changelogs
-//! out, through the parse stage, joins of the events with the parse facts (re-keyed by path and
-//! unit), the exact-clone computation and the periodic table's figures.
+//! `clone_pairs`, `clone_classes`, `matches`, `element_stats`, `elements`, `errors`, `commits`,
+//! `lineage` and `times` changelogs out, through the parse stage, joins of the events with the
+//! parse facts (re-keyed by path and unit), the clone computations (exact groups, near-miss pairs,
+//! classes) and the periodic table's figures.
 
-use crate::clones::{duplicated_lines, exact_clone_groups};
+use crate::clone_classes::clone_classes;
+use crate::clones::{clone_candidates, duplicated_lines, exact_clone_groups};
 use crate::element_history::{element_standings, Restored};
 use crate::element_stats::element_stats;
 use crate::facts::Fact;
 use crate::failure::JobFailure;
 use crate::memo::ContentMemo;
+use crate::near_miss::{clone_pairs, NearMissParams};
 use crate::parse::parse_contents;
 use crate::sink::{commit_parts, write_table, EpochPolicy, SinkContext};
 use crate::stats::RunStats;
 use crate::telemetry::Telemetry;
 use cpt_connectors::rows::{
-    unit_key, CloneMemberRow, CommitRow, ElementRow, ElementStatsRow, ErrorRow, FileRow, LineageRow, MatchRow,
-    PathBytes, TimeRow, UnitRow,
+    unit_key, CloneClassRow, CloneMemberRow, ClonePairRow, CommitRow, ElementRow, ElementStatsRow, ErrorRow, FileRow,
+    LineageRow, MatchRow, PathBytes, TimeRow, UnitRow,
 };
 use cpt_connectors::sink::{read_adoption, OutputDir};
 use cpt_operators::catalog::Catalog;
@@ -37,10 +40,12 @@ pub struct GraphContext {
     pub out: OutputDir,
     /// How times are grouped into epochs of part files.
     pub epochs: EpochPolicy,
-    /// Minimum tokens of a unit for exact clone groups.
+    /// Minimum tokens of a unit for clones (exact groups, near-miss pairs, classes).
     pub min_tokens: u32,
     /// The periodic table's catalogue, whose matches the memo's analyses record.
     pub catalog: Arc<Catalog>,
+    /// How near-miss clone pairs are found; `None`: they are not.
+    pub near_miss: Option<NearMissParams>,
     /// Running totals.
     pub stats: Arc<RunStats>,
     /// First fatal failure.
@@ -125,7 +130,13 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
             _ => None,
         });
         let errors = content_errors.concat(parsed.unread).concat(source_errors);
-        let members = exact_clone_groups(units.clone(), ctx.min_tokens);
+        let candidates = clone_candidates(units.clone(), ctx.min_tokens);
+        let members = exact_clone_groups(candidates.clone());
+        let candidates = candidates.map(|row| (row.unit_key, row)).arrange_by_key();
+        let pairs = ctx
+            .near_miss
+            .map(|params| clone_pairs(candidates.clone(), params, Arc::clone(&ctx.stats), Arc::clone(&ctx.failure)));
+        let classes = clone_classes(members.clone(), pairs.clone(), candidates);
         let stats_rows = element_stats(matches.clone(), files.clone());
         let ticks = commits.inner.clone().map(|(_, time, _)| time).concat(times.inner.clone().map(|(_, time, _)| time));
         let figures = stats_rows.clone().map(|row| (row.symbol, row.files, row.total_files));
@@ -160,6 +171,10 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
         files.inner.clone().probe_with(&computed);
         units.inner.clone().probe_with(&computed);
         members.inner.clone().probe_with(&computed);
+        classes.inner.clone().probe_with(&computed);
+        if let Some(pairs) = &pairs {
+            pairs.inner.clone().probe_with(&computed);
+        }
         errors.inner.clone().probe_with(&computed);
         matches.inner.clone().probe_with(&computed);
         stats_rows.inner.clone().probe_with(&computed);
@@ -177,10 +192,11 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
             suppress_through: ctx.out.durable_time(),
             telemetry: Arc::clone(&ctx.telemetry),
         };
-        let parts = scope.concatenate([
+        let mut parts = vec![
             write_table(files, sink(), |row: &FileRow| path_hash(&row.path)),
             write_table(units, sink(), |row: &UnitRow| row.unit_key as u64),
             write_table(members, sink(), |row: &CloneMemberRow| row.unit_key as u64),
+            write_table(classes, sink(), |row: &CloneClassRow| row.member.unit_key as u64),
             write_table(errors, sink(), |row: &ErrorRow| path_hash(&row.path)),
             write_table(commits, sink(), |row: &CommitRow| path_hash(row.sha.as_bytes())),
             write_table(lineage, sink(), |row: &LineageRow| path_hash(&row.new_path)),
@@ -188,7 +204,11 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
             write_table(matches, sink(), |row: &MatchRow| row.unit_key as u64),
             write_table(stats_rows, sink(), |row: &ElementStatsRow| path_hash(row.symbol.as_bytes())),
             write_table(standings, sink(), |row: &ElementRow| path_hash(row.symbol.as_bytes())),
-        ]);
+        ];
+        if let Some(pairs) = pairs {
+            parts.push(write_table(pairs, sink(), |row: &ClonePairRow| row.a.unit_key as u64));
+        }
+        let parts = scope.concatenate(parts);
         let written = ProbeHandle::new();
         commit_parts(parts.probe_with(&written), sink());
         let inputs = GraphInputs {

@@ -8,6 +8,7 @@ use crate::failure::JobFailure;
 use crate::graph::GraphContext;
 use crate::memo::{ContentMemo, DurableCache};
 use crate::metrics::{self, MetricSources};
+use crate::near_miss::NearMissParams;
 use crate::sink::EpochPolicy;
 use crate::stats::RunStats;
 use crate::telemetry::Telemetry;
@@ -35,8 +36,10 @@ pub struct RunSettings {
     pub cluster: ClusterSettings,
     /// Serve Prometheus metrics on this address (its port plus the process index).
     pub metrics: Option<SocketAddr>,
-    /// Minimum tokens of a unit for exact clone groups.
+    /// Minimum tokens of a unit for clones (exact groups, near-miss pairs, classes).
     pub min_tokens: u32,
+    /// How near-miss clone pairs are found; `None`: they are not (`--no-near-miss`).
+    pub near_miss: Option<NearMissParams>,
     /// Which files are looked at.
     pub policy: ScanPolicy,
     /// How contents are analysed; its `catalog` is the fingerprint of [`RunSettings::catalog`].
@@ -58,6 +61,8 @@ pub struct RunSettings {
 struct ResultConfig<'a> {
     analysis: &'a AnalysisConfig,
     min_tokens: u32,
+    /// Similarity threshold, size ratio and LCS ratio in percent; `None` without near-miss pairs.
+    near_miss: Option<[u8; 3]>,
     max_file_size: u64,
     langs: Option<Vec<&'static str>>,
     skip_vendor_dirs: bool,
@@ -82,6 +87,9 @@ impl RunSettings {
         let config = ResultConfig {
             analysis: &self.analysis,
             min_tokens: self.min_tokens,
+            near_miss: self
+                .near_miss
+                .map(|p| [p.join.threshold.percent(), p.join.size_ratio.percent(), p.lcs.percent()]),
             max_file_size: self.policy.max_file_size,
             langs: self.policy.langs.as_ref().map(|langs| langs.iter().map(|l| l.name()).collect()),
             skip_vendor_dirs: self.policy.skip_vendor_dirs,
@@ -153,6 +161,7 @@ impl RunSettings {
             epochs: self.epochs,
             min_tokens: self.min_tokens,
             catalog: Arc::clone(&self.catalog),
+            near_miss: self.near_miss,
             stats: Arc::clone(&stats),
             failure: Arc::new(JobFailure::default()),
             telemetry,

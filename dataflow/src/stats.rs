@@ -26,6 +26,10 @@ pub struct RunStats {
     pub units: AtomicI64,
     /// Net number of exact clone groups.
     pub clone_groups: AtomicI64,
+    /// Net vector pairs passing the similarity join (near-miss candidates, before the token check).
+    pub similar_pairs: AtomicI64,
+    /// Net near-miss clone pairs (candidates that passed the token check).
+    pub clone_pairs: AtomicI64,
     /// Net lines of analysed files.
     pub lines: AtomicI64,
     /// Net lines covered by clone-group members.

@@ -20,6 +20,10 @@ pub struct Summary {
     pub units: i64,
     /// Exact clone groups.
     pub clone_groups: i64,
+    /// Near-miss clone pairs.
+    pub clone_pairs: i64,
+    /// Vector pairs passing the similarity join, of which the token check kept `clone_pairs`.
+    pub similar_pairs: i64,
     /// Lines of analysed files.
     pub lines: i64,
     /// Lines covered by clone-group members.
@@ -47,6 +51,8 @@ impl Summary {
             files: RunStats::get(&stats.files),
             units: RunStats::get(&stats.units),
             clone_groups: RunStats::get(&stats.clone_groups),
+            clone_pairs: RunStats::get(&stats.clone_pairs),
+            similar_pairs: RunStats::get(&stats.similar_pairs),
             lines: RunStats::get(&stats.lines),
             duplicated_lines: RunStats::get(&stats.duplicated_lines),
             errors: stats.errors_by_reason(),
@@ -119,10 +125,12 @@ impl fmt::Display for Summary {
         }
         write!(
             f,
-            "{} files, {} units, {} clone groups, {:.1}% duplicated lines, {} errors ({}), skipped: {}, {}, {:.2} s, {:.0} files/s",
+            "{} files, {} units, {} clone groups, {} near-miss pairs (of {} similar), {:.1}% duplicated lines, {} errors ({}), skipped: {}, {}, {:.2} s, {:.0} files/s",
             self.files,
             self.units,
             self.clone_groups,
+            self.clone_pairs,
+            self.similar_pairs,
             self.duplicated_percent(),
             errors,
             error_list,

@@ -30,8 +30,8 @@ pub(crate) struct KindInfo {
     pub else_wrapper: bool,
     /// The unit rules for this kind, in table order.
     pub rules: Vec<&'static UnitRule>,
-    /// The vector dimension of this kind's unigram feature.
-    pub dim: usize,
+    /// The vector slot of this kind's unigram feature.
+    pub slot: fingerprint::Slot,
 }
 
 /// A language table compiled against its grammar.
@@ -69,7 +69,7 @@ fn any(lists: &[Kinds], name: &str) -> bool {
 }
 
 fn classify(table: &'static LanguageTable, name: &str, named: bool, id: u16) -> KindInfo {
-    let mut info = KindInfo { dim: fingerprint::feature_dim(1, id, 0), ..KindInfo::default() };
+    let mut info = KindInfo { slot: fingerprint::feature_slot(1, id, 0), ..KindInfo::default() };
     if !named {
         info.logical_operator = table.logical_operators.contains(&name);
         return info;

@@ -225,6 +225,9 @@ pub struct UnitFingerprint {
     pub struct_hash: u64,
     /// Characteristic vector quantised to int8, `VECTOR_DIMS` long (ARCHITECTURE §4a).
     pub vector: Vec<i8>,
+    /// The structural value of each token, cut to 32 bits, for the near-miss token check;
+    /// empty for the file unit (which never takes part in clones).
+    pub token_sequence: Vec<u32>,
 }
 
 /// Figures for a whole file's content.

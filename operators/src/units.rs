@@ -315,7 +315,7 @@ impl<'a> Walker<'a> {
             draft.shape.nodes += 1;
             let previous = parent.map_or(0, |p| p.last_named_child);
             let parent_kind = parent.map_or(0, |p| p.kind);
-            draft.counts.add_node(info.dim, parent_kind, previous, id);
+            draft.counts.add_node(info.slot, parent_kind, previous, id);
             if let Some(p) = self.frames.last_mut() {
                 p.last_named_child = id;
             }
@@ -329,6 +329,10 @@ impl<'a> Walker<'a> {
         if start < end && !node.is_missing() {
             let class = self.table.info(node.kind_id()).token;
             self.tokens.push(&self.src[start..end], class);
+            let draft = &mut self.drafts[self.open.last().copied().unwrap_or(0)];
+            if let Some(bigram) = self.tokens.last_bigram().filter(|_| self.tokens.len() - 1 > draft.first_token) {
+                draft.counts.add_token_bigram(bigram);
+            }
         }
     }
 
@@ -411,6 +415,10 @@ impl<'a> Walker<'a> {
                 exact_hash,
                 struct_hash,
                 vector: draft.counts.quantise(),
+                token_sequence: match draft.kind {
+                    UnitKind::File => Vec::new(),
+                    _ => self.tokens.structural_tokens(draft.first_token, draft.end_token),
+                },
             });
             qualified.push(name);
             ids.push(id);

@@ -2,6 +2,7 @@
 //! every reader takes (see `tables`).
 
 use super::Update;
+use crate::rows::CloneUnit;
 use anyhow::{bail, Context};
 use arrow_array::{
     ArrayRef, BinaryArray, FixedSizeListArray, Float64Array, Int32Array, Int64Array, Int8Array, RecordBatch,
@@ -185,6 +186,18 @@ impl<'a, R> Columns<'a, R> {
             FixedSizeListArray::try_new(vector_item(), VECTOR_DIMS as i32, Arc::new(Int8Array::from(flat)), None)
                 .context("building the vector column")?;
         Ok(self.push(Arc::new(array)))
+    }
+
+    /// Appends the columns of a [`CloneUnit`] (see `tables::clone_unit_fields`).
+    pub(super) fn clone_unit(self, value: impl Fn(&R) -> &CloneUnit) -> anyhow::Result<Self> {
+        self.int64(|r| value(r).unit_key)
+            .path(|r| &value(r).path)
+            .text(|r| value(r).lang.name())
+            .text(|r| value(r).kind.as_str())
+            .text(|r| value(r).name.as_str())
+            .int32("start_line", |r| value(r).start_line)?
+            .int32("end_line", |r| value(r).end_line)?
+            .int32("tokens", |r| value(r).tokens)
     }
 
     /// The record batch of `schema` made of the appended columns.

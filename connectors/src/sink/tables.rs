@@ -15,6 +15,8 @@
 //! | `commits` | sha, author_time (Int64, seconds since the epoch), author, subject (replay only) |
 //! | `lineage` | commit, old_path, old_path_raw, new_path, new_path_raw, similarity (Int32), old_unit_key, new_unit_key (NULL on a file's row) (replay only) |
 //! | `times` | wall_clock_ms (Int64, milliseconds since the epoch), changed_paths (Int32) (watch only) |
+//! | `clone_pairs` | for each unit, `_a` (smaller key) then `_b`: unit_key, path, path_raw, lang, kind, name, start_line, end_line, tokens (Int32); then score (Int32, ⌊1000·cos⌋ of the vectors), lcs_percent (Int32) |
+//! | `clone_classes` | class_id (the smallest member's unit_key), unit_key, path, path_raw, lang, kind, name, start_line, end_line, tokens (Int32) |
 //! | `matches` | symbol, unit_key, path, path_raw, lang, kind, name, start_line, end_line, recogniser (`query` or `exemplar`), score (Int32, percent), cyclomatic, tokens (Int32) |
 //! | `element_stats` | symbol, occurrences, files, total_files (Int64), adoption (Float64, share of files), languages (comma-separated), mean_cyclomatic, mean_tokens (Float64) |
 //! | `elements` | symbol, name, family, category, period (Int32), languages, summary, first_seen (Int64 time, NULL while unseen), peak_adoption (Float64), stage, trend |
@@ -25,7 +27,8 @@
 use super::columns::{changelog_schema, int32, int64, path_fields, path_fields_named, text, vector_type, Columns};
 use super::{TableRow, Update};
 use crate::rows::{
-    CloneMemberRow, CommitRow, ElementRow, ElementStatsRow, ErrorRow, FileRow, LineageRow, MatchRow, TimeRow, UnitRow,
+    CloneClassRow, CloneMemberRow, ClonePairRow, CommitRow, ElementRow, ElementStatsRow, ErrorRow, FileRow, LineageRow,
+    MatchRow, TimeRow, UnitRow,
 };
 use anyhow::bail;
 use arrow_array::RecordBatch;
@@ -45,6 +48,8 @@ pub fn table_names() -> &'static [&'static str] {
         MatchRow::TABLE,
         ElementStatsRow::TABLE,
         ElementRow::TABLE,
+        ClonePairRow::TABLE,
+        CloneClassRow::TABLE,
     ]
 }
 
@@ -61,6 +66,8 @@ pub(super) fn schema_of(table: &str) -> anyhow::Result<SchemaRef> {
         MatchRow::TABLE => MatchRow::schema(),
         ElementStatsRow::TABLE => ElementStatsRow::schema(),
         ElementRow::TABLE => ElementRow::schema(),
+        ClonePairRow::TABLE => ClonePairRow::schema(),
+        CloneClassRow::TABLE => CloneClassRow::schema(),
         _ => bail!("no table named {table} is known to the sink"),
     })
 }
@@ -285,4 +292,58 @@ impl TableRow for TimeRow {
             .int32("changed_paths", |r| r.changed_paths)?
             .finish(Self::schema())
     }
+}
+
+impl TableRow for ClonePairRow {
+    const TABLE: &'static str = "clone_pairs";
+
+    fn schema() -> SchemaRef {
+        static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+        SCHEMA
+            .get_or_init(|| {
+                let mut fields = clone_unit_fields("_a");
+                fields.extend(clone_unit_fields("_b"));
+                fields.extend([int32("score"), int32("lcs_percent")]);
+                changelog_schema(fields)
+            })
+            .clone()
+    }
+
+    fn to_batch(updates: &[Update<Self>]) -> anyhow::Result<RecordBatch> {
+        Columns::new(updates)?
+            .clone_unit(|r| &r.a)?
+            .clone_unit(|r| &r.b)?
+            .int32("score", |r| u32::from(r.score))?
+            .int32("lcs_percent", |r| u32::from(r.lcs_percent))?
+            .finish(Self::schema())
+    }
+}
+
+impl TableRow for CloneClassRow {
+    const TABLE: &'static str = "clone_classes";
+
+    fn schema() -> SchemaRef {
+        static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+        SCHEMA
+            .get_or_init(|| {
+                let mut fields = vec![int64("class_id")];
+                fields.extend(clone_unit_fields(""));
+                changelog_schema(fields)
+            })
+            .clone()
+    }
+
+    fn to_batch(updates: &[Update<Self>]) -> anyhow::Result<RecordBatch> {
+        Columns::new(updates)?.int64(|r| r.class_id).clone_unit(|r| &r.member)?.finish(Self::schema())
+    }
+}
+
+/// The columns of a [`CloneUnit`], each name followed by `suffix`.
+fn clone_unit_fields(suffix: &str) -> Vec<Field> {
+    let named = |name: &str| format!("{name}{suffix}");
+    let mut fields = vec![int64(&named("unit_key"))];
+    fields.extend(path_fields_named(&named("path")));
+    fields.extend([text(&named("lang")), text(&named("kind")), text(&named("name"))]);
+    fields.extend([int32(&named("start_line")), int32(&named("end_line")), int32(&named("tokens"))]);
+    fields
 }

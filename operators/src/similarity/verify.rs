@@ -23,11 +23,27 @@ impl LcsRatio {
         Percent::parse("the token LCS ratio", percent, 0, 70).map(LcsRatio)
     }
 
+    /// The share in percent.
+    pub fn percent(self) -> u8 {
+        self.0.get()
+    }
+
     /// True when the token sequences `a` and `b` have a common subsequence of at least this share
     /// of the longer one (two empty sequences are equal, so they pass).
     pub fn accepts(self, a: &[u32], b: &[u32]) -> bool {
+        self.share(a, b).is_some()
+    }
+
+    /// The common subsequence of `a` and `b` in whole percent of the longer one (rounded down;
+    /// 100 for two empty sequences) when it reaches this share, `None` when it does not.
+    pub fn share(self, a: &[u32], b: &[u32]) -> Option<u8> {
         let (shorter, longer) = (a.len().min(b.len()) as u64, a.len().max(b.len()) as u64);
-        self.0.reached_by(shorter, longer) && self.0.reached_by(lcs_len(a, b) as u64, longer)
+        if !self.0.reached_by(shorter, longer) {
+            return None;
+        }
+        let common = lcs_len(a, b) as u64;
+        let percent = (100 * common).checked_div(longer).map_or(100, |p| p as u8);
+        self.0.reached_by(common, longer).then_some(percent)
     }
 }
 
@@ -111,6 +127,8 @@ mod tests {
         edited.drain(40..70); // 30 of 100 tokens gone: LCS 70 of max 100
         assert_eq!(lcs_len(&a, &edited), 70);
         assert!(LcsRatio::default().accepts(&a, &edited));
+        assert_eq!(LcsRatio::default().share(&a, &edited), Some(70));
+        assert_eq!(LcsRatio::new(0).unwrap().share(&a, &a[..1]), Some(1));
         edited.pop();
         assert!(!LcsRatio::default().accepts(&a, &edited));
         let reversed: Vec<u32> = a.iter().rev().copied().collect();

@@ -1,0 +1,42 @@
+//! Clone classes, as rows of `clone_classes`: the connected components of the units linked by
+//! exact clone groups (each member to its group's smallest member) and by near-miss pairs.
+//!
+//! Components are maintained with differential `iterate`: every linked unit starts with its own
+//! key as label, and each round a unit takes the smallest label among its own and its
+//! neighbours', until nothing changes. A class is named by its smallest member key, a pure
+//! function of its members, and every unit in one has a link, so every class has two members or
+//! more. A change of one link changes only the labels it reaches.
+
+use crate::clones::UnitsByKey;
+use cpt_connectors::rows::{CloneClassRow, CloneMemberRow, ClonePairRow, CloneUnit};
+use differential_dataflow::operators::Iterate;
+use differential_dataflow::VecCollection;
+
+/// The clone classes of exact group `members` and near-miss `pairs` (none when near-miss clones
+/// are off), their members described from `candidates`.
+pub fn clone_classes<'s>(
+    members: VecCollection<'s, u64, CloneMemberRow, i64>,
+    pairs: Option<VecCollection<'s, u64, ClonePairRow, i64>>,
+    candidates: UnitsByKey<'s>,
+) -> VecCollection<'s, u64, CloneClassRow, i64> {
+    let mut links = members
+        .map(|member| (member.group_id, member.unit_key))
+        .reduce(|_group, keys, output: &mut Vec<((i64, i64), i64)>| {
+            let smallest = *keys[0].0;
+            output.extend(keys[1..].iter().map(|(key, _)| ((**key, smallest), 1)));
+        })
+        .map(|(_group, link)| link);
+    if let Some(pairs) = pairs {
+        links = links.concat(pairs.map(|pair| (pair.a.unit_key, pair.b.unit_key)));
+    }
+    let edges = links.flat_map(|(x, y)| [(x, y), (y, x)]);
+    let units = edges.clone().map(|(x, _)| x).distinct_core::<i64>().map(|x| (x, x));
+    let labels = units.clone().iterate(|scope, labels| {
+        let (edges, units) = (edges.enter(scope), units.enter(scope));
+        labels
+            .join_map(edges, |_, label, neighbour| (*neighbour, *label))
+            .concat(units)
+            .reduce(|_, labels, output: &mut Vec<(i64, i64)>| output.push((*labels[0].0, 1)))
+    });
+    labels.join_core(candidates, |_, class, row| Some(CloneClassRow { class_id: *class, member: CloneUnit::of(row) }))
+}

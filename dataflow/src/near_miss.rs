@@ -1,0 +1,69 @@
+//! Near-miss (Type-3) clone pairs, as rows of `clone_pairs`: units whose vectors pass the
+//! similarity join (ARCHITECTURE §4a) and whose token sequences pass the LCS check, as NiCad does.
+//!
+//! The candidates are the units that exact clone groups consider (at least `--min-tokens` tokens)
+//! other than file units. Their vectors go through [`similar_pairs`]; each similar pair then meets
+//! both units' rows (two joins with the candidates arranged by key) and is kept when the two units
+//! are of one language, neither encloses the other, and their token sequences have a common
+//! subsequence of at least the LCS ratio. That check is a pure function of the two rows, so a pair
+//! that fails it is dropped alike when it appears and when it goes, and a unit whose tokens or
+//! place change while its vector does not is checked again by the joins.
+
+use crate::clones::UnitsByKey;
+use crate::failure::JobFailure;
+use crate::similar_pairs::similar_pairs;
+use crate::stats::RunStats;
+use cpt_connectors::rows::{ClonePairRow, CloneUnit, UnitRow};
+use cpt_operators::model::UnitKind;
+use cpt_operators::similarity::verify::LcsRatio;
+use cpt_operators::similarity::JoinParams;
+use differential_dataflow::VecCollection;
+use std::sync::Arc;
+
+/// What decides near-miss pairs: the join's contract (threshold, size ratio) and the token check.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct NearMissParams {
+    /// The similarity-join contract.
+    pub join: JoinParams,
+    /// The share of the longer unit's tokens that the common subsequence must reach.
+    pub lcs: LcsRatio,
+}
+
+/// The near-miss clone pairs among `candidates` (units by key, as exact clone groups take them),
+/// with the similar vector pairs and the verified pairs counted in `stats`.
+pub fn clone_pairs<'s>(
+    candidates: UnitsByKey<'s>,
+    params: NearMissParams,
+    stats: Arc<RunStats>,
+    failure: Arc<JobFailure>,
+) -> VecCollection<'s, u64, ClonePairRow, i64> {
+    let vectors = candidates.clone().flat_map_ref(|key, row| {
+        (row.unit.id.kind != UnitKind::File).then(|| (*key, row.unit.metrics.tokens, row.unit.vector.clone()))
+    });
+    let lcs = params.lcs;
+    let counted = Arc::clone(&stats);
+    similar_pairs(vectors, params.join, failure)
+        .inspect(move |(_, _, diff)| RunStats::add(&counted.similar_pairs, *diff))
+        .map(|pair| (pair.a, (pair.b, pair.score)))
+        .join_core(candidates.clone(), |_, &(b, score), a| Some((b, (score, a.clone()))))
+        .join_core(candidates, move |_, (score, a), b| verified(a, b, *score, lcs))
+        .inspect(move |(_, _, diff)| RunStats::add(&stats.clone_pairs, *diff))
+}
+
+/// The pair row of `a` (the smaller key) and `b` with vector score `score`, when they pass the
+/// checks of the module doc.
+fn verified(a: &UnitRow, b: &UnitRow, score: u16, lcs: LcsRatio) -> Option<ClonePairRow> {
+    if a.lang != b.lang || encloses(a, b) || encloses(b, a) {
+        return None;
+    }
+    let lcs_percent = lcs.share(&a.unit.token_sequence, &b.unit.token_sequence)?;
+    Some(ClonePairRow { a: CloneUnit::of(a), b: CloneUnit::of(b), score, lcs_percent })
+}
+
+/// True when `outer` and `inner` are in one file and `outer`'s bytes hold `inner`'s (a class and
+/// its only method look alike, but are not clones of each other).
+fn encloses(outer: &UnitRow, inner: &UnitRow) -> bool {
+    outer.path == inner.path
+        && outer.unit.start_byte <= inner.unit.start_byte
+        && inner.unit.end_byte <= outer.unit.end_byte
+}

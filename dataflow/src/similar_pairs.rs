@@ -1,0 +1,90 @@
+//! The similarity-join operator (ARCHITECTURE §4a): unit vectors in as a changing collection, the
+//! pairs that pass the contract out, as a changing collection at the same times.
+//!
+//! Every change is broadcast to every worker, and each worker holds a [`CpuJoin`] of its own
+//! [`Shard`] of the resident vectors (see `cpt_operators::similarity::shard`). A worker buffers the
+//! changes by time; once the input frontier has passed a time, it consolidates that time's changes
+//! (a changed unit is its old entry retracted and its new one inserted), applies them as one
+//! [`Batch`] and emits the pair deltas at that time. Times are applied strictly in order, so each
+//! batch meets the resident set as the time before left it, and the union of the workers' deltas
+//! is the unsharded join's whatever the number of workers.
+
+use crate::failure::JobFailure;
+use cpt_operators::similarity::{
+    Batch, CpuJoin, Entry, JoinParams, Kernel, Pair, Shard, SimilarityJoin, UnitKey, Vector,
+};
+use differential_dataflow::consolidation::consolidate;
+use differential_dataflow::{AsCollection, VecCollection};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use timely::dataflow::channels::pact::Pipeline;
+use timely::dataflow::operators::generic::Operator;
+use timely::dataflow::operators::vec::Broadcast;
+use timely::dataflow::operators::Capability;
+
+/// A unit as the join takes it: key, size in tokens, and its int8 vector.
+pub type VectorRecord = (UnitKey, u32, Vec<i8>);
+
+/// Unit vectors, at most one per key at any time.
+pub type Vectors<'s> = VecCollection<'s, u64, VectorRecord, i64>;
+
+/// The pairs of those vectors that pass the contract, `a < b` with their score.
+pub type Pairs<'s> = VecCollection<'s, u64, Pair, i64>;
+
+/// The changes of one time not yet applied, and the capability to emit that time's pair deltas.
+type Pending = (Capability<u64>, Vec<(VectorRecord, i64)>);
+
+/// The similar pairs of `vectors` under `params`, maintained time by time. A time whose changes
+/// the join refuses (a key twice, a retraction of a vector never inserted) is recorded in
+/// `failure` and leaves the pairs as they were.
+pub fn similar_pairs<'s>(vectors: Vectors<'s>, params: JoinParams, failure: Arc<JobFailure>) -> Pairs<'s> {
+    let scope = vectors.inner.scope();
+    let shard = Shard::new(scope.index() as u32, scope.peers() as u32).expect("a worker's index is below the peers");
+    vectors
+        .inner
+        .broadcast()
+        .unary_frontier(Pipeline, "SimilarityJoin", move |_capability, _info| {
+            let mut join = CpuJoin::new(params, shard, Kernel::detect());
+            let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
+            move |(input, frontier), output| {
+                input.for_each(|capability, data| {
+                    for (record, time, diff) in data.drain(..) {
+                        let (_, changes) =
+                            pending.entry(time).or_insert_with(|| (capability.delayed(&time, 0), Vec::new()));
+                        changes.push((record, diff));
+                    }
+                });
+                let frontier = frontier.frontier();
+                while let Some(ready) = pending.first_entry().filter(|entry| !frontier.less_equal(entry.key())) {
+                    let (time, (capability, changes)) = ready.remove_entry();
+                    match batch_of(changes).and_then(|batch| join.apply(&batch).map_err(|e| e.to_string())) {
+                        Ok(deltas) => output
+                            .session(&capability)
+                            .give_iterator(deltas.into_iter().map(|(pair, diff)| (pair, time, diff))),
+                        Err(why) => {
+                            failure.record(format!("the similarity join refused the changes at time {time}: {why}"))
+                        }
+                    }
+                }
+            }
+        })
+        .as_collection()
+}
+
+/// The batch of one time's changes: consolidated, each retracted record removed and each added
+/// one inserted. A record whose diff is neither 1 nor −1 is refused (a key is held at most once).
+fn batch_of(mut changes: Vec<(VectorRecord, i64)>) -> Result<Batch, String> {
+    consolidate(&mut changes);
+    let mut batch = Batch::default();
+    for ((key, size, components), diff) in changes {
+        let vector = Vector::from_slice(&components)
+            .ok_or_else(|| format!("unit key {key} has a vector of {} dimensions", components.len()))?;
+        let entry = Entry { key, size, vector };
+        match diff {
+            1 => batch.inserted.push(entry),
+            -1 => batch.removed.push(entry),
+            _ => return Err(format!("unit key {key} changes by {diff} at once")),
+        }
+    }
+    Ok(batch)
+}
