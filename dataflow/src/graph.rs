@@ -153,7 +153,8 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
             write_table(times, sink(), |row: &TimeRow| row.wall_clock_ms as u64),
         ]);
         let written = ProbeHandle::new();
-        commit_parts(parts.probe_with(&written), sink());
+        let memo = Arc::clone(&ctx.memo);
+        commit_parts(parts.probe_with(&written), sink(), move || memo.flush_cache());
         let inputs = GraphInputs {
             events: events_in,
             errors: errors_in,
