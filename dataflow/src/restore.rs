@@ -25,32 +25,32 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The verdict of every path at the durable `time` of the output folder `out`, whose manifest
-/// is `manifest`, with the analysis of every content it holds in `memo`.
+/// is `manifest`, with the analysis of every content it holds in `memo` (looked up on `threads`
+/// threads).
 pub fn restore_state(
     out: &Path,
     manifest: &Manifest,
     time: u64,
     memo: &ContentMemo,
     policy: &ScanPolicy,
+    threads: usize,
 ) -> anyhow::Result<BTreeMap<PathBytes, Verdict>> {
     let files: BTreeMap<PathBytes, ContentKey> = files_at(out, manifest, time)?.into_iter().collect();
-    let mut verdicts = BTreeMap::new();
-    for (path, key) in &files {
-        if let Err(error) = memo.facts(key, path) {
-            return Err(OutputRefused(format!(
-                "cannot resume the watch in {}: {} held content {} at the durable time {time}, and its analysis \
+    if let Some((path, key, error)) = first_unavailable(&files, memo, threads) {
+        return Err(OutputRefused(format!(
+            "cannot resume the watch in {}: {} held content {} at the durable time {time}, and its analysis \
                  is neither in the content cache nor in the file any more ({}: {}); pass --overwrite to start \
                  afresh",
-                out.display(),
-                String::from_utf8_lossy(path),
-                key.id.to_hex(),
-                error.reason.name(),
-                error.detail
-            ))
-            .into());
-        }
-        verdicts.insert(path.clone(), Verdict::File(*key));
+            out.display(),
+            String::from_utf8_lossy(path),
+            key.id.to_hex(),
+            error.reason.name(),
+            error.detail
+        ))
+        .into());
     }
+    let mut verdicts: BTreeMap<PathBytes, Verdict> =
+        files.iter().map(|(path, key)| (path.clone(), Verdict::File(*key))).collect();
     for row in errors_at(out, manifest, time)? {
         let analysed = files.get(&row.path).map(|key| key.id);
         if analysed.is_some() && analysed == row.content_id {
@@ -70,6 +70,28 @@ pub fn restore_state(
         }
     }
     Ok(verdicts)
+}
+
+/// Brings the analysis of every file's content into `memo`, on `threads` threads; the first file
+/// whose analysis is found neither in the memo, nor in the content cache, nor in the file, with why.
+fn first_unavailable<'a>(
+    files: &'a BTreeMap<PathBytes, ContentKey>,
+    memo: &ContentMemo,
+    threads: usize,
+) -> Option<(&'a PathBytes, &'a ContentKey, InputError)> {
+    let files: Vec<(&PathBytes, &ContentKey)> = files.iter().collect();
+    let chunk = files.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|scope| {
+        let lookups: Vec<_> = files
+            .chunks(chunk)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk.iter().find_map(|&(path, key)| memo.facts(key, path).err().map(|error| (path, key, error)))
+                })
+            })
+            .collect();
+        lookups.into_iter().find_map(|lookup| lookup.join().expect("a lookup thread panicked"))
+    })
 }
 
 /// The file verdict whose analysis rejects its content with exactly the error `row`, if the row is

@@ -99,8 +99,12 @@ pub fn run_watch(job: WatchJob) -> anyhow::Result<Summary> {
     ctx.epochs = EpochPolicy::IMMEDIATE;
     let restored = match start {
         WatchStart::Resume(Some(time)) => {
+            let restoring = Instant::now();
             let manifest = ctx.out.manifest()?;
-            let verdicts = restore_state(ctx.out.path(), &manifest, time, &memo, &settings.policy)?;
+            let verdicts =
+                restore_state(ctx.out.path(), &manifest, time, &memo, &settings.policy, settings.cluster.workers)?;
+            let took = restoring.elapsed().as_secs_f64();
+            tracing::info!("the state at time {time} restored: {} paths in {took:.2} s", verdicts.len());
             Some(Restored { time, verdicts })
         }
         _ => None,
@@ -229,13 +233,16 @@ impl Feeder {
     /// state and the last time fed.
     fn resumed(&mut self, driver: &mut Driver, restored: Restored, share: Share) -> Result<(FsState, u64), String> {
         let Restored { time, verdicts } = restored;
+        let feeding = Instant::now();
         driver.advance_to(time);
         for (path, verdict) in &verdicts {
             driver.verdict(path.clone(), verdict.clone(), 1);
         }
         let restored_paths = verdicts.len();
         let mut state = FsState::new(&self.root, self.policy.clone(), verdicts);
+        let fed = feeding.elapsed().as_secs_f64();
         let deltas = state.replace(self.first_walk(driver, share)?);
+        let walked_after = feeding.elapsed().as_secs_f64();
         let walked =
             Batch { paths: BTreeSet::new(), rescan: true, delivered: Instant::now(), wall_clock: self.started_at };
         let changed = match deltas.is_empty() {
@@ -250,7 +257,11 @@ impl Feeder {
             Some(changed) => format!("time {} written ({changed} paths changed while stopped)", time + 1),
             None => "nothing changed while stopped".to_string(),
         };
-        tracing::info!("resumed at time {time} ({restored_paths} paths); {since}");
+        tracing::info!(
+            "resumed at time {time} ({restored_paths} paths); {since}; from the feeding of the state: fed in \
+             {fed:.2} s, every share of the walk in at {walked_after:.2} s, ready at {:.2} s",
+            feeding.elapsed().as_secs_f64()
+        );
         if self.announce {
             eprintln!(
                 "cpt watch: resumed at time {time} ({restored_paths} paths); {since}; watching {} (Ctrl-C to stop)",
