@@ -55,7 +55,8 @@ pub enum Command {
     #[command(subcommand)]
     Cache(CacheCommand),
     /// Watch a working tree: time 0 is a scan, then each batch of file changes is the next time
-    /// (changelog tables plus times); stop with Ctrl-C or SIGTERM.
+    /// (changelog tables plus times); stop with Ctrl-C or SIGTERM; run again on the same --out, it
+    /// resumes, the changes made meanwhile being the next time.
     #[command(after_help = WATCH_EXAMPLES)]
     Watch(WatchArgs),
     /// The periodic table's catalogue of code patterns: list its elements, check catalogue files.
@@ -88,6 +89,9 @@ const WATCH_EXAMPLES: &str = "Examples:
   cpt watch . --out /tmp/live                 scan, then one time per batch of changes, until Ctrl-C
   cpt watch ~/src/app --out /tmp/app -w 4 --debounce 200
   RUST_LOG=info cpt watch . --out /tmp/live   also log one line per time (paths changed, latency)
+
+Running it again with the same --out resumes a stopped or killed watch: the changes made while it
+was not running are the next time; --overwrite starts afresh.
 
 Each time is committed as soon as it is complete; the times table maps it to the wall clock:
   duckdb -c \"SELECT t.time, t.wall_clock_ms, sum(f.diff) AS files FROM '/tmp/live/times/*.parquet' t

@@ -4,11 +4,18 @@
 //! `.gitignore` added and removed — and after each edit, once the watch has caught up, the
 //! changelog summed up to its durable time must equal a fresh `cpt scan` of the tree, table by
 //! table. Then SIGTERM ends it cleanly: exit 0, the output complete, one `times` row per time.
+//!
+//! A watch stopped by SIGINT or killed by SIGKILL, its tree edited meanwhile, and started again on
+//! the same output resumes: its changelog, which the new run extends without writing any row at
+//! or before the durable time again, equals a fresh scan at the time after it, and the watch goes
+//! on. Another folder or configuration, or a content neither cached nor on disk, is refused.
 
 mod common;
 
 use common::{corpus, cpt, final_state, read_table, scan, state_at};
+use std::collections::BTreeMap;
 use std::fs;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -30,10 +37,16 @@ struct Watch {
 
 impl Watch {
     fn start(root: &Path, out: &Path, log: &Path) -> Watch {
+        Watch::start_with(root, out, log, &[])
+    }
+
+    /// Starts `cpt watch` with `extra` arguments (its log, `log`, is started afresh).
+    fn start_with(root: &Path, out: &Path, log: &Path, extra: &[&str]) -> Watch {
         let args = ["watch", root.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q", "-w", "2"];
         let child = Command::new(env!("CARGO_BIN_EXE_cpt"))
             .args(args)
             .args(["--debounce", "50"])
+            .args(extra)
             .env("RUST_LOG", "cpt_dataflow::watch=info")
             .stdout(Stdio::null())
             .stderr(fs::File::create(log).unwrap())
@@ -83,9 +96,14 @@ impl Watch {
 
     /// Sends SIGTERM and waits for the exit.
     fn stop(&mut self) -> ExitStatus {
+        self.signal(libc::SIGTERM)
+    }
+
+    /// Sends `signal` and waits for the exit.
+    fn signal(&mut self, signal: libc::c_int) -> ExitStatus {
         let mut child = self.child.take().unwrap();
         // SAFETY: kill(2) on the pid of a child this test started and has not reaped yet.
-        assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) }, 0);
+        assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
         wait_exit(&mut child, &self.log())
     }
 }
@@ -262,4 +280,156 @@ fn nonsensical_arguments_are_usage_errors() {
         let output = cpt(&args);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
     }
+}
+
+/// The part files the manifest of `out` lists, each with the smallest time of its rows.
+fn listed_parts(out: &Path) -> BTreeMap<String, u64> {
+    let manifest: serde_json::Value = serde_json::from_slice(&fs::read(out.join("_manifest.json")).unwrap()).unwrap();
+    let tables = manifest["tables"].as_object().unwrap().values();
+    let parts = tables.flat_map(|parts| parts.as_array().unwrap().iter());
+    parts.map(|part| (part["file"].as_str().unwrap().to_string(), part["min_time"].as_u64().unwrap())).collect()
+}
+
+/// Asserts that a resumed run kept every part listed `before` it and wrote rows only after the
+/// durable time it resumed from, and that `times` holds each time once, from 0 to the last.
+fn assert_resumed_after(out: &Path, before: &BTreeMap<String, u64>, durable: u64) {
+    let now = listed_parts(out);
+    for (file, min_time) in &now {
+        assert!(
+            before.contains_key(file) || *min_time > durable,
+            "the resumed run wrote {file} with rows at time {min_time}, not after its durable time {durable}"
+        );
+    }
+    assert!(before.keys().all(|file| now.contains_key(file)), "a part of the stopped run is no longer listed");
+    let times = read_table(out, "times");
+    assert!(times.values().all(|&diff| diff == 1), "a `times` row was written twice: {times:?}");
+    let times: Vec<u64> = times.keys().map(|row| row.split('|').next().unwrap().parse().unwrap()).collect();
+    assert_eq!(times, (0..times.len() as u64).collect::<Vec<_>>(), "one `times` row per time");
+}
+
+/// A tree of real files for the resume tests: Rust, Python and TypeScript sources (some with
+/// syntax errors), files the analysis rejects as minified, and a broken symbolic link (an `errors`
+/// row without content).
+fn resume_tree(root: &Path) {
+    let small = corpus("small");
+    copy_tree(&small.join("crates/itoa-1.0.14"), &root.join("itoa"));
+    copy_tree(&small.join("pypi/MarkupSafe-3.0.2/src"), &root.join("py"));
+    copy_tree(&small.join("npm/react-hot-toast-2.5.1/headless"), &root.join("headless"));
+    std::os::unix::fs::symlink("gone.rs", root.join("itoa/src/broken.rs")).unwrap();
+}
+
+/// Appends the first function of one Python file of the tree to another.
+fn append_python_function(root: &Path) {
+    let function = first_python_function(&root.join("py/markupsafe/_native.py"));
+    let target = root.join("py/markupsafe/__init__.py");
+    let mut text = fs::read_to_string(&target).unwrap();
+    text.push_str(&function);
+    fs::write(target, text).unwrap();
+}
+
+/// Changes made while no watch runs: a folder copied in, a file deleted, the link repaired, and
+/// one Rust file replaced by its older version.
+fn edit_while_stopped(root: &Path) {
+    let small = corpus("small");
+    copy_tree(&small.join("npm/react-hot-toast-2.5.1/src"), &root.join("web"));
+    fs::remove_file(root.join("py/markupsafe/_native.py")).unwrap();
+    fs::copy(root.join("itoa/src/udiv128.rs"), root.join("itoa/src/gone.rs")).unwrap();
+    fs::copy(small.join("crates/itoa-1.0.11/src/lib.rs"), root.join("itoa/src/lib.rs")).unwrap();
+}
+
+#[test]
+fn a_stopped_watch_resumes_with_the_changes_made_meanwhile() {
+    let work = tempfile::tempdir().unwrap();
+    let (root, out, cache) = (work.path().join("live"), work.path().join("out"), work.path().join("cache"));
+    resume_tree(&root);
+    let cache = ["--cache", cache.to_str().unwrap()];
+    let mut watch = Watch::start_with(&root, &out, &work.path().join("first.log"), &cache);
+    watch.wait_durable(0);
+    append_python_function(&root);
+    let stopped_at = caught_up(&mut watch, &root, &work.path().join("fresh-1"), "append a function", 0);
+    let status = watch.signal(libc::SIGINT);
+    assert!(status.success(), "cpt watch exited with {status}:\n{}", watch.log());
+    let before = listed_parts(&out);
+
+    edit_while_stopped(&root);
+    let mut watch = Watch::start_with(&root, &out, &work.path().join("resumed.log"), &cache);
+    let fresh = work.path().join("fresh-2");
+    let resumed = caught_up(&mut watch, &root, &fresh, "changes made while stopped", stopped_at);
+    assert_eq!(resumed, stopped_at + 1, "the changes made while stopped are the next time");
+    assert!(watch.log().contains(&format!("resumed at time {stopped_at}")), "{}", watch.log());
+    fs::remove_file(root.join("web/core/store.ts")).unwrap();
+    let last = caught_up(&mut watch, &root, &work.path().join("fresh-3"), "delete a file", resumed);
+    assert!(watch.stop().success(), "{}", watch.log());
+    assert_resumed_after(&out, &before, stopped_at);
+
+    let before = listed_parts(&out);
+    let mut watch = Watch::start_with(&root, &out, &work.path().join("unchanged.log"), &cache);
+    let resumed = format!("resumed at time {last} ");
+    watch.wait_for("the watch to resume", |watch| match watch.log().contains(&resumed) {
+        true => Ok(()),
+        false => Err("no resume logged".into()),
+    });
+    assert!(watch.log().contains("nothing changed while stopped"), "{}", watch.log());
+    assert!(watch.stop().success(), "{}", watch.log());
+    assert_eq!(listed_parts(&out), before, "a restart on an unchanged tree writes nothing");
+    assert_eq!(watch.manifest(), Some((Some(last), true)));
+}
+
+#[test]
+fn a_watch_killed_with_sigkill_resumes_to_a_fresh_scan() {
+    let work = tempfile::tempdir().unwrap();
+    let (root, out, cache) = (work.path().join("live"), work.path().join("out"), work.path().join("cache"));
+    resume_tree(&root);
+    let cache = ["--cache", cache.to_str().unwrap()];
+    let mut watch = Watch::start_with(&root, &out, &work.path().join("first.log"), &cache);
+    watch.wait_durable(0);
+    let lib = root.join("itoa/src/lib.rs");
+    fs::copy(corpus("small").join("crates/itoa-1.0.11/src/lib.rs"), &lib).unwrap();
+    let killed_at = caught_up(&mut watch, &root, &work.path().join("fresh-1"), "replace a file", 0);
+    let status = watch.signal(libc::SIGKILL);
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{}", watch.log());
+    assert_eq!(watch.manifest(), Some((Some(killed_at), false)));
+    let before = listed_parts(&out);
+
+    // The content the file held at the durable time is now only in the content cache.
+    let mut text = fs::read_to_string(&lib).unwrap();
+    text.push_str("\npub fn answer() -> u32 {\n    42\n}\n");
+    fs::write(&lib, text).unwrap();
+    edit_while_stopped(&root);
+    let mut watch = Watch::start_with(&root, &out, &work.path().join("resumed.log"), &cache);
+    caught_up(&mut watch, &root, &work.path().join("fresh-2"), "changes made while killed", killed_at);
+    assert!(watch.stop().success(), "{}", watch.log());
+    assert_resumed_after(&out, &before, killed_at);
+}
+
+#[test]
+fn a_watch_output_is_resumed_only_by_the_same_watch() {
+    let work = tempfile::tempdir().unwrap();
+    let (root, other, out) = (work.path().join("live"), work.path().join("other"), work.path().join("out"));
+    copy_tree(&corpus("small").join("crates/itoa-1.0.14/src"), &root);
+    copy_tree(&corpus("small").join("crates/itoa-1.0.11/src"), &other);
+    let cache = work.path().join("cache");
+    let cache = ["--cache", cache.to_str().unwrap()];
+    let log = work.path().join("watch.log");
+    let mut watch = Watch::start_with(&root, &out, &log, &cache);
+    watch.wait_durable(0);
+    assert!(watch.stop().success(), "{}", watch.log());
+    let refusal = |root: &Path, out: &Path, extra: &[&str], says: &str| {
+        let mut refused = Watch::start_with(root, out, &log, extra);
+        let mut child = refused.child.take().unwrap();
+        let status = wait_exit(&mut child, &refused.log());
+        let stderr = refused.log();
+        assert_eq!(status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains(says) && stderr.contains("pass --overwrite"), "{extra:?}: {stderr}");
+    };
+    refusal(&other, &out, &cache, "the source differs");
+    refusal(&root, &out, &[&cache[..], &["--min-tokens", "7"]].concat(), "the configuration differs");
+
+    // Without a content cache, a content changed while stopped cannot be analysed again.
+    let uncached = work.path().join("uncached");
+    let mut watch = Watch::start_with(&root, &uncached, &log, &["--no-cache"]);
+    watch.wait_durable(0);
+    assert!(watch.stop().success(), "{}", watch.log());
+    fs::copy(corpus("small").join("crates/itoa-1.0.11/src/lib.rs"), root.join("lib.rs")).unwrap();
+    refusal(&root, &uncached, &["--no-cache"], "neither in the content cache nor in the file");
 }

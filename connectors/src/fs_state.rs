@@ -57,9 +57,21 @@ impl FsState {
         let focus = Arc::new(focus);
         let walk = TreeWalk::focused(&self.root, self.policy.clone(), Arc::clone(&focus))?;
         // A walk error names the folder that could not be read, which may lie above the focus.
-        let mut fresh: BTreeMap<PathBytes, Verdict> =
-            walk.filter_map(|item| item.into_verdict().ok()).filter(|(path, _)| focus.covers(path)).collect();
+        let fresh = walk.filter_map(|item| item.into_verdict().ok()).filter(|(path, _)| focus.covers(path)).collect();
         let before: Vec<PathBytes> = focus.paths().flat_map(|path| self.verdicts.paths_within(path)).cloned().collect();
+        Ok(self.settle(before, fresh))
+    }
+
+    /// Replaces the whole state with `verdicts` (those of a walk of the whole tree, say) and
+    /// returns its differences.
+    pub fn replace(&mut self, verdicts: impl IntoIterator<Item = (PathBytes, Verdict)>) -> Vec<Delta> {
+        let before: Vec<PathBytes> = self.verdicts.paths().cloned().collect();
+        self.settle(before, verdicts.into_iter().collect())
+    }
+
+    /// Gives the paths `before` (those judged again that had a verdict) their verdict in `fresh`
+    /// or none, and the other paths of `fresh` theirs; returns the differences.
+    fn settle(&mut self, before: Vec<PathBytes>, mut fresh: BTreeMap<PathBytes, Verdict>) -> Vec<Delta> {
         let mut deltas = Vec::new();
         for path in before {
             let verdict = fresh.remove(&path);
@@ -68,7 +80,7 @@ impl FsState {
         for (path, verdict) in fresh {
             self.verdicts.set(path, Some(verdict), &mut deltas);
         }
-        Ok(deltas)
+        deltas
     }
 }
 

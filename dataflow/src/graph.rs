@@ -210,7 +210,8 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
         }
         let parts = scope.concatenate(parts);
         let written = ProbeHandle::new();
-        commit_parts(parts.probe_with(&written), sink());
+        let memo = Arc::clone(&ctx.memo);
+        commit_parts(parts.probe_with(&written), sink(), move || memo.flush_cache());
         let inputs = GraphInputs {
             events: events_in,
             errors: errors_in,

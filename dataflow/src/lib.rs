@@ -4,12 +4,13 @@
 //! near-miss pairs through the [`similar_pairs`] join operator, clone classes, the periodic table's
 //! [`element_stats`] and [`element_history`], sinks); [`job`] runs it on worker threads for a
 //! source that drives it; [`scan`] is the source that walks a directory tree, [`replay`] the one
-//! that replays a git history ([`feed`] feeds its commits, [`lineage`] records its renames,
-//! [`resume`] decides where it starts), [`watch`] the one that follows a live tree's changes.
-//! [`cluster`] places a process in a cluster of timely processes, [`liveness`] watches its peers,
-//! and [`metrics`] serves what [`telemetry`] and [`traffic`] record. The per-record work lives in
-//! `cpt-operators` and the I/O in `cpt-connectors`, so that this crate, where timely and
-//! differential generics are monomorphised, stays small.
+//! that replays a git history ([`feed`] feeds its commits, [`lineage`] records its renames),
+//! [`watch`] the one that follows a live tree's changes ([`restore`] rebuilds a resumed watch's
+//! state); [`resume`] decides where a replay or a watch starts. [`cluster`] places a process in a
+//! cluster of timely processes, [`liveness`] watches its peers, and [`metrics`] serves what
+//! [`telemetry`] and [`traffic`] record. The per-record work lives in `cpt-operators` and the I/O
+//! in `cpt-connectors`, so that this crate, where timely and differential generics are
+//! monomorphised, stays small.
 
 pub mod clone_classes;
 pub mod clones;
@@ -29,6 +30,7 @@ pub mod near_miss;
 pub mod parse;
 pub mod progress;
 pub mod replay;
+pub mod restore;
 pub mod resume;
 pub mod scan;
 pub mod settings;

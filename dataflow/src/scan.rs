@@ -43,7 +43,7 @@ pub fn run_scan(job: ScanJob) -> anyhow::Result<Summary> {
     run_graph(&settings.cluster, ctx, move |driver| {
         let walk = TreeWalk::new(&root, policy.clone(), driver.index(), driver.peers())
             .map_err(|e| format!("walking {}: {e}", root.display()))?;
-        feed_walk(driver, walk, &walk_stats, |_| ());
+        feed_walk(driver, walk, &walk_stats);
         Ok(())
     })?;
     drop(progress);
@@ -52,20 +52,17 @@ pub fn run_scan(job: ScanJob) -> anyhow::Result<Summary> {
 }
 
 /// Feeds one worker's share of a walk at the current time: files and errors into the graph,
-/// skipped entries into the totals; `fed` sees each (path, verdict) before it is fed.
-pub(crate) fn feed_walk(
-    driver: &mut Driver,
-    walk: TreeWalk,
-    stats: &RunStats,
-    mut fed: impl FnMut(&(PathBytes, Verdict)),
-) {
+/// skipped entries into the totals.
+pub(crate) fn feed_walk(driver: &mut Driver, walk: TreeWalk, stats: &RunStats) {
+    judge_walk(walk, stats, |(path, verdict)| driver.verdict(path, verdict, 1));
+}
+
+/// Hands every file and error of one worker's share of a walk to `judged`, and counts the skipped
+/// entries in the totals.
+pub(crate) fn judge_walk(walk: TreeWalk, stats: &RunStats, mut judged: impl FnMut((PathBytes, Verdict))) {
     for item in walk {
         match item.into_verdict() {
-            Ok(judged) => {
-                fed(&judged);
-                let (path, verdict) = judged;
-                driver.verdict(path, verdict, 1);
-            }
+            Ok(verdict) => judged(verdict),
             Err((path, reason)) => stats.skipped(reason, path),
         }
     }

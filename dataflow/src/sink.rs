@@ -137,7 +137,9 @@ where
 /// and marks the output complete when every input has closed. The durable time never passes rows
 /// that are not committed: not a time the frontier has not passed, nor one held by a part still
 /// waiting for later times (see [`durable_point`]), nor anything after a failed write.
-pub fn commit_parts(parts: Parts<'_>, ctx: SinkContext) {
+/// `settle` runs before each commit: it makes durable what the committed rows were computed from
+/// (the content cache's new analyses, which a resumed watch rebuilds its state from).
+pub fn commit_parts(parts: Parts<'_>, ctx: SinkContext, settle: impl Fn() + 'static) {
     let SinkContext { worker, out, failure, telemetry, .. } = ctx;
     let to_committer = Exchange::new(|_part: &PartFile| 0u64);
     let mut pending: Vec<PartFile> = Vec::new();
@@ -164,6 +166,7 @@ pub fn commit_parts(parts: Parts<'_>, ctx: SinkContext) {
         let parts = ready.len();
         let rows: u64 = ready.iter().map(|p| p.rows).sum();
         let started = Instant::now();
+        settle();
         if let Err(error) = out.commit(ready, reached, closing) {
             failure.record(format!("committing the manifest: {error:#}"));
             return;

@@ -10,10 +10,19 @@
 //! a change inside an ignored folder) makes no time. SIGINT or SIGTERM ends the watch once the
 //! current time is committed, and the output is marked complete; a second signal exits at once.
 //! The watch also ends, with an error, when the watched folder itself disappears.
+//!
+//! A watch started again on the output of an earlier watch of the same folder with the same
+//! configuration — stopped, or killed at any point — resumes it (ARCHITECTURE §6): worker 0 feeds
+//! the state at its durable time T ([`crate::restore`]) as one batch at T, whose rows the sinks
+//! drop (the output holds them); the first walk, made as at time 0 but not fed, then gives the
+//! tree as it is now, and its differences from that state — the changes made while no watch ran —
+//! are time T+1, before the watch goes on as usual.
 
 use crate::job::{run_graph, Driver};
 use crate::progress::Progress;
-use crate::scan::feed_walk;
+use crate::restore::restore_state;
+use crate::resume::{decide_watch, WatchStart};
+use crate::scan::judge_walk;
 use crate::settings::{RunSettings, Started};
 use crate::sink::EpochPolicy;
 use crate::stats::RunStats;
@@ -29,7 +38,7 @@ use cpt_connectors::walk::{ScanPolicy, TreeWalk};
 use cpt_connectors::watcher::{Batch, TreeWatcher};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::SigId;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -56,6 +65,12 @@ const IDLE_TICK: Duration = Duration::from_millis(100);
 /// The verdicts of one worker's share of the first walk, or why it could not walk.
 type Share = Result<Vec<(PathBytes, Verdict)>, String>;
 
+/// The state of a resumed watch at its durable time.
+struct Restored {
+    time: u64,
+    verdicts: BTreeMap<PathBytes, Verdict>,
+}
+
 /// Watches the tree until SIGINT or SIGTERM (or until the tree disappears, an error) and returns
 /// the summary of the final state.
 pub fn run_watch(job: WatchJob) -> anyhow::Result<Summary> {
@@ -75,9 +90,26 @@ pub fn run_watch(job: WatchJob) -> anyhow::Result<Summary> {
     }
     let content = Arc::new(TreeSource::new(&root, settings.policy.max_file_size));
     let info = settings.run_info("watch", root.display().to_string(), Vec::new());
-    let Started { mut ctx, memo, stats, .. } =
-        settings.start(info, OpenMode::Fresh { overwrite: settings.overwrite }, content)?;
+    let start = decide_watch(&settings.out, settings.overwrite, &info)?;
+    let mode = match start {
+        WatchStart::Fresh => OpenMode::Fresh { overwrite: settings.overwrite },
+        WatchStart::Resume(_) => OpenMode::Resume,
+    };
+    let Started { mut ctx, memo, stats, .. } = settings.start(info, mode, content)?;
     ctx.epochs = EpochPolicy::IMMEDIATE;
+    let restored = match start {
+        WatchStart::Resume(Some(time)) => {
+            let restoring = Instant::now();
+            let manifest = ctx.out.manifest()?;
+            let verdicts =
+                restore_state(ctx.out.path(), &manifest, time, &memo, &settings.policy, settings.cluster.workers)?;
+            let took = restoring.elapsed().as_secs_f64();
+            tracing::info!("the state at time {time} restored: {} paths in {took:.2} s", verdicts.len());
+            Some(Restored { time, verdicts })
+        }
+        _ => None,
+    };
+    let feed_first_walk = restored.is_none();
     let signals = StopSignals::register().context("handling SIGINT and SIGTERM")?;
     let feeder_thread: Arc<OnceLock<Thread>> = Arc::new(OnceLock::new());
     let wake = wake_up(&feeder_thread);
@@ -91,6 +123,7 @@ pub fn run_watch(job: WatchJob) -> anyhow::Result<Summary> {
         policy: settings.policy.clone(),
         watcher,
         shares,
+        restored,
         progress: Some(Progress::start(settings.progress, Arc::clone(&stats), Arc::clone(&memo))),
         announce: settings.progress,
         stop: Arc::clone(&signals.flag),
@@ -101,7 +134,7 @@ pub fn run_watch(job: WatchJob) -> anyhow::Result<Summary> {
     let policy = settings.policy.clone();
     let walk_stats = Arc::clone(&stats);
     run_graph(&settings.cluster, ctx, move |driver| {
-        let share = first_walk(driver, &root, &policy, &walk_stats);
+        let share = first_walk(driver, &root, &policy, &walk_stats, feed_first_walk);
         if driver.index() == 0 {
             let feeder = feeder.lock().expect("feeder slot").take();
             return feeder.map_or(Ok(()), |feeder| feeder.run(driver, share));
@@ -134,22 +167,28 @@ fn wake_up(thread: &Arc<OnceLock<Thread>>) -> impl Fn() + Send + Sync + 'static 
     }
 }
 
-/// Walks and feeds this worker's share of the tree at time 0; returns its verdicts.
-fn first_walk(driver: &mut Driver, root: &Path, policy: &ScanPolicy, stats: &RunStats) -> Share {
+/// Walks this worker's share of the tree, feeding it at time 0 if `feed`; returns its verdicts.
+fn first_walk(driver: &mut Driver, root: &Path, policy: &ScanPolicy, stats: &RunStats, feed: bool) -> Share {
     let walk = TreeWalk::new(root, policy.clone(), driver.index(), driver.peers())
         .map_err(|e| format!("walking {}: {e}", root.display()))?;
     let mut share = Vec::new();
-    feed_walk(driver, walk, stats, |judged| share.push(judged.clone()));
+    judge_walk(walk, stats, |(path, verdict)| {
+        if feed {
+            driver.verdict(path.clone(), verdict.clone(), 1);
+        }
+        share.push((path, verdict));
+    });
     Ok(share)
 }
 
 /// What worker 0 owns besides its driver: the watch, the other workers' shares of the first
-/// walk, and the progress bar of time 0.
+/// walk, a resumed watch's state, and the progress bar of the first walk.
 struct Feeder {
     root: PathBuf,
     policy: ScanPolicy,
     watcher: TreeWatcher,
     shares: Receiver<Share>,
+    restored: Option<Restored>,
     progress: Option<Progress>,
     announce: bool,
     stop: Arc<AtomicBool>,
@@ -159,12 +198,22 @@ struct Feeder {
 }
 
 impl Feeder {
-    /// Completes time 0 from this worker's `share` and the others', then feeds one time per batch
-    /// that changes the state until asked to stop.
+    /// Completes time 0 from this worker's `share` of the first walk and the others' (or, resuming,
+    /// the restored time and the one after it), then feeds one time per batch that changes the
+    /// state until asked to stop.
     fn run(mut self, driver: &mut Driver, share: Share) -> Result<(), String> {
         // Set before the first wait, so that a share or a batch delivered from now on wakes it.
         let _ = self.thread.set(std::thread::current());
-        let mut state = self.starting_state(driver, share)?;
+        let (mut state, time) = match self.restored.take() {
+            None => (self.scanned(driver, share)?, 0),
+            Some(restored) => self.resumed(driver, restored, share)?,
+        };
+        self.follow(driver, &mut state, time)
+    }
+
+    /// Time 0: the first walk, fed by every worker, and its `times` row.
+    fn scanned(&mut self, driver: &mut Driver, share: Share) -> Result<FsState, String> {
+        let state = FsState::new(&self.root, self.policy.clone(), self.first_walk(driver, share)?);
         let changed_paths = u32::try_from(state.len()).unwrap_or(u32::MAX);
         driver.time(TimeRow { wall_clock_ms: unix_ms(self.started_at), changed_paths });
         driver.durable_before(1);
@@ -176,12 +225,54 @@ impl Feeder {
                 self.root.display()
             );
         }
-        self.follow(driver, &mut state)
+        Ok(state)
     }
 
-    /// The state the watch starts from: the verdicts of every worker's share of the first walk.
-    /// (A resumed watch would start from the state restored at its durable time instead.)
-    fn starting_state(&self, driver: &mut Driver, own: Share) -> Result<FsState, String> {
+    /// A resumed watch: the restored state at its durable time, then the differences of the first
+    /// walk from it at the next time (none when nothing changed while no watch ran). Returns the
+    /// state and the last time fed.
+    fn resumed(&mut self, driver: &mut Driver, restored: Restored, share: Share) -> Result<(FsState, u64), String> {
+        let Restored { time, verdicts } = restored;
+        let feeding = Instant::now();
+        driver.advance_to(time);
+        for (path, verdict) in &verdicts {
+            driver.verdict(path.clone(), verdict.clone(), 1);
+        }
+        let restored_paths = verdicts.len();
+        let mut state = FsState::new(&self.root, self.policy.clone(), verdicts);
+        let fed = feeding.elapsed().as_secs_f64();
+        let deltas = state.replace(self.first_walk(driver, share)?);
+        let walked_after = feeding.elapsed().as_secs_f64();
+        let walked =
+            Batch { paths: BTreeSet::new(), rescan: true, delivered: Instant::now(), wall_clock: self.started_at };
+        let changed = match deltas.is_empty() {
+            true => {
+                driver.durable_before(time + 1);
+                None
+            }
+            false => Some(self.feed(driver, time + 1, &walked, deltas)),
+        };
+        drop(self.progress.take());
+        let since = match changed {
+            Some(changed) => format!("time {} written ({changed} paths changed while stopped)", time + 1),
+            None => "nothing changed while stopped".to_string(),
+        };
+        tracing::info!(
+            "resumed at time {time} ({restored_paths} paths); {since}; from the feeding of the state: fed in \
+             {fed:.2} s, every share of the walk in at {walked_after:.2} s, ready at {:.2} s",
+            feeding.elapsed().as_secs_f64()
+        );
+        if self.announce {
+            eprintln!(
+                "cpt watch: resumed at time {time} ({restored_paths} paths); {since}; watching {} (Ctrl-C to stop)",
+                self.root.display()
+            );
+        }
+        Ok((state, time + u64::from(changed.is_some())))
+    }
+
+    /// The verdicts of every worker's share of the first walk.
+    fn first_walk(&self, driver: &mut Driver, own: Share) -> Result<Vec<(PathBytes, Verdict)>, String> {
         let mut verdicts = own?;
         for _ in 1..driver.peers() {
             let share = loop {
@@ -193,12 +284,12 @@ impl Feeder {
             };
             verdicts.extend(share?);
         }
-        Ok(FsState::new(&self.root, self.policy.clone(), verdicts))
+        Ok(verdicts)
     }
 
-    /// Feeds time after time until a signal, a failure of the job, or the loss of the root.
-    fn follow(&self, driver: &mut Driver, state: &mut FsState) -> Result<(), String> {
-        let mut time = 0;
+    /// Feeds time after time, after `time`, until a signal, a failure of the job, or the loss of
+    /// the root.
+    fn follow(&self, driver: &mut Driver, state: &mut FsState, mut time: u64) -> Result<(), String> {
         loop {
             if self.stop.load(Ordering::SeqCst) || driver.failure().is_some() {
                 return Ok(());
@@ -220,12 +311,12 @@ impl Feeder {
             }
             time += 1;
             self.feed(driver, time, &batch, deltas);
-            self.batches.store(time, Ordering::Relaxed);
         }
     }
 
-    /// Feeds `deltas` and the batch's row of `times` at `time`, and waits until they are durable.
-    fn feed(&self, driver: &mut Driver, time: u64, batch: &Batch, deltas: Vec<Delta>) {
+    /// Feeds `deltas` and the batch's row of `times` at `time`, and waits until they are durable;
+    /// returns how many paths changed.
+    fn feed(&self, driver: &mut Driver, time: u64, batch: &Batch, deltas: Vec<Delta>) -> usize {
         driver.advance_to(time);
         let changed = deltas.iter().map(|(path, _, _)| path).collect::<BTreeSet<_>>().len();
         for (path, verdict, diff) in deltas {
@@ -240,6 +331,8 @@ impl Feeder {
             if batch.rescan { ", whole tree judged again" } else { "" },
             batch.delivered.elapsed().as_secs_f64() * 1e3,
         );
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        changed
     }
 
     fn root_gone(&self, time: u64) -> String {

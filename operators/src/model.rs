@@ -29,6 +29,20 @@ impl ContentId {
     pub fn to_hex(&self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
     }
+
+    /// The id written as 40 hexadecimal digits (as [`ContentId::to_hex`] writes it); `None` for
+    /// anything else.
+    pub fn from_hex(hex: &str) -> Option<Self> {
+        let digits = hex.as_bytes();
+        if digits.len() != 40 || !digits.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        let mut id = [0u8; 20];
+        for (byte, pair) in id.iter_mut().zip(digits.chunks_exact(2)) {
+            *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+        }
+        Some(ContentId(id))
+    }
 }
 
 impl fmt::Debug for ContentId {
@@ -399,7 +413,16 @@ impl Default for AnalysisConfig {
 
 #[cfg(test)]
 mod tests {
-    use super::Lang;
+    use super::{ContentId, Lang};
+
+    #[test]
+    fn content_ids_read_back_from_hexadecimal() {
+        let id = ContentId::of_bytes(b"fn main() {}\n");
+        assert_eq!(ContentId::from_hex(&id.to_hex()), Some(id));
+        assert_eq!(ContentId::from_hex(&id.to_hex().to_uppercase()), Some(id));
+        assert_eq!(ContentId::from_hex(&id.to_hex()[1..]), None);
+        assert_eq!(ContentId::from_hex(&format!("+{}", &id.to_hex()[1..])), None);
+    }
 
     #[test]
     fn languages_are_listed_in_declaration_order() {

@@ -21,8 +21,9 @@ Normally started through scripts/bench-watch.sh, which fetches the corpus first.
  4. Restarts: SIGTERM the watcher (time to exit), write one file while it is down, start it again
     on the same --out (and the same content cache, wherever cpt keeps it) without --overwrite and
     wait until that file's change is durable (a cpt without resume for watch refuses: reported as
-    such); then SIGTERM again and start with --overwrite, waiting until a new run's time 0 is
-    durable.
+    such); then SIGTERM and start it again the same way with nothing changed, waiting until its log
+    (RUST_LOG=cpt_dataflow::watch=info) says it resumed; then SIGTERM again and start with
+    --overwrite, waiting until a new run's time 0 is durable.
  5. Print a Markdown table (tree, time-0 scan, latency p50/p95/p99/max, restarts, watcher RSS) and
     write it, with every latency and event as JSON, to the results files.
 
@@ -138,14 +139,14 @@ class WatcherExited(Exception):
 class Watcher:
     """A long-running command in its own session, its output in a log file, its RSS sampled."""
 
-    def __init__(self, cmd: list[str], log: Path):
+    def __init__(self, cmd: list[str], log: Path, env: dict[str, str] | None = None):
         self.cmd, self.log = cmd, log
         self.peak_rss_kib = 0
         self._stop_sampling = threading.Event()
         log.parent.mkdir(parents=True, exist_ok=True)
         self._log_file = open(log, "wb")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._log_file, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, env={**os.environ, **(env or {})})
         self.started = time.monotonic()
         self._sampler = threading.Thread(target=self._sample, daemon=True)
         self._sampler.start()
@@ -340,8 +341,8 @@ def main(argv: list[str]) -> int:
     poller = ManifestPoller(out)
     started: list[Watcher] = []
 
-    def start(overwrite: bool, tag: str) -> Watcher:
-        watcher = Watcher(watch_cmd(overwrite), logs / f"watch-{tag}.log")
+    def start(overwrite: bool, tag: str, env: dict[str, str] | None = None) -> Watcher:
+        watcher = Watcher(watch_cmd(overwrite), logs / f"watch-{tag}.log", env)
         started.append(watcher)
         return watcher
 
@@ -385,9 +386,14 @@ def main(argv: list[str]) -> int:
         if started_over(poller.read(), stopped) and durable(poller.read()) <= last:
             results["resume"]["note"] = f"started a new run instead of resuming ({results['resume']['note']})"
         say(f"stop {results['stop_s']:.2f} s; restart on the same --out: {results['resume']['note']}")
-        previous = poller.read() or {}
         if watcher.alive():
             results["resume"]["stop_s"] = watcher.stop()
+        watcher = start(False, "unchanged", {"RUST_LOG": "cpt_dataflow::watch=info"})
+        results["unchanged"] = wait_logged(watcher, "resumed at time", args.scan_timeout)
+        say(f"restart on the same --out, nothing changed: {results['unchanged']['note']}")
+        previous = poller.read() or {}
+        if watcher.alive():
+            results["unchanged"]["stop_s"] = watcher.stop()
         watcher = start(True, "overwrite")
         results["overwrite"] = wait_ready(poller, watcher, lambda m: started_over(m, previous), args.scan_timeout)
         say(f"restart with --overwrite: {results['overwrite']['note']}")
@@ -424,6 +430,21 @@ def wait_ready(poller: ManifestPoller, watcher: Watcher, predicate, timeout: flo
     return {"note": f"{took:.2f} s", "seconds": took}
 
 
+def wait_logged(watcher: Watcher, marker: str, timeout: float) -> dict:
+    """Wait until the watcher's log holds marker (polled every 10 ms); what happened, and how long
+    since the start it took. A watcher that exits or times out is reported, not fatal."""
+    deadline = time.monotonic() + timeout
+    while marker not in watcher.log.read_text(errors="replace"):
+        if not watcher.alive():
+            return {"note": f"refused ({watcher.exit_note()})"}
+        if time.monotonic() > deadline:
+            watcher.kill()
+            return {"note": f"not ready: {marker!r} not logged within {timeout:.0f} s"}
+        time.sleep(0.01)
+    took = time.monotonic() - watcher.started
+    return {"note": f"{took:.2f} s", "seconds": took}
+
+
 def render(r: dict, latencies: list[float], command: str) -> str:
     """The results as Markdown: a caption, one table, the row check, the command."""
     def cell(note: str) -> str:
@@ -448,6 +469,8 @@ def render(r: dict, latencies: list[float], command: str) -> str:
         f"| stop (SIGTERM → exit) | {r['stop_s']:.2f} s |",
         f"| restart on the same --out without --overwrite (start → the change made while stopped is durable) "
         f"| {cell(r['resume']['note'])} |",
+        f"| restart on the same --out, nothing changed while stopped (start → resumed, per its log) "
+        f"| {cell(r['unchanged']['note'])} |",
         f"| restart with --overwrite (start → a new run's time 0 is durable) | {cell(r['overwrite']['note'])} |",
         "",
         f"Rows: {r['row_check']}.",

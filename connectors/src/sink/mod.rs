@@ -18,11 +18,13 @@ mod fault;
 mod files;
 mod manifest;
 pub mod read;
+mod readback;
 mod tables;
 
 pub use element_tables::{read_adoption, AdoptionFigures};
 pub use fault::ABORT_AFTER_COMMIT_VARIABLE;
 pub use manifest::{read_manifest, Manifest, PartEntry, SourceRecord, MANIFEST_FILE};
+pub use readback::{errors_at, files_at};
 pub use tables::table_names;
 
 /// Rows converted to Arrow and handed to the Parquet writer at a time: bounds the memory a large
