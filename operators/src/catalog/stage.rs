@@ -221,7 +221,7 @@ mod tests {
     fn the_trend_compares_with_a_tenth_of_the_times_ago() {
         let rising = history(&[(0, 1_000), (95, 2_000)]);
         assert_eq!(rising.standing(99).trend, Trend::Rising);
-        assert_eq!(rising.standing(110).trend, Trend::Rising);
+        assert_eq!(rising.standing(104).trend, Trend::Rising);
         assert_eq!(rising.standing(200).trend, Trend::Steady);
         assert_eq!(history(&[(0, 1_000), (95, 800)]).standing(99).trend, Trend::Falling);
     }
