@@ -8,7 +8,7 @@ pub mod cluster;
 pub mod history;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Int32Type, Int64Type, Int8Type};
+use arrow_array::types::{Float64Type, Int32Type, Int64Type, Int8Type};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -112,6 +112,7 @@ fn cell(column: &dyn Array, row: usize) -> String {
     match column.data_type() {
         DataType::Int64 => column.as_primitive::<Int64Type>().value(row).to_string(),
         DataType::Int32 => column.as_primitive::<Int32Type>().value(row).to_string(),
+        DataType::Float64 => column.as_primitive::<Float64Type>().value(row).to_string(),
         DataType::Utf8 => column.as_string::<i32>().value(row).to_string(),
         DataType::Binary => format!("{:?}", column.as_binary::<i32>().value(row)),
         DataType::FixedSizeList(_, _) => {
