@@ -73,8 +73,8 @@ pub struct PeriodicTable {
     pub elements: Vec<ElementEntry>,
     /// The figures of the elements found at the durable time, by symbol.
     pub figures: BTreeMap<String, ElementFigures>,
-    /// Per symbol, its occurrences from each time at which they changed on (the first from 0),
-    /// in time order; an element never found has none.
+    /// Per symbol, its occurrences from each time at which they changed on, in time order (none
+    /// before the first: zero); an element never found has no entry.
     pub history: BTreeMap<String, Vec<(u64, i64)>>,
     /// A label per time where one is known (a replay's commit: short sha and date).
     pub time_labels: BTreeMap<u64, String>,
