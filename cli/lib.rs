@@ -4,6 +4,7 @@
 
 mod cache;
 mod catalog;
+mod table;
 
 use cache::CacheCommand;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -62,6 +63,10 @@ pub enum Command {
     /// The periodic table's catalogue of code patterns: list its elements, check catalogue files.
     #[command(subcommand)]
     Catalog(catalog::CatalogCommand),
+    /// Render the periodic table of an output folder as one self-contained HTML page: families as
+    /// column groups, periods as rows, each element's occurrences, stage and history.
+    #[command(after_help = TABLE_EXAMPLES)]
+    Table(table::TableArgs),
 }
 
 const TOP_EXAMPLES: &str = "Examples:
@@ -70,6 +75,7 @@ const TOP_EXAMPLES: &str = "Examples:
   cpt cache stats             what the content cache holds (a second run parses only new contents)
   cpt watch . --out /tmp/live follow this folder's changes into /tmp/live until Ctrl-C
   cpt catalog list            the periodic table's elements
+  cpt table                   render ./cpt-out's periodic table as ./cpt-out/periodic-table.html
   cpt scan --help             every option of scan, with more examples";
 
 const REPLAY_EXAMPLES: &str = "Examples:
@@ -96,6 +102,12 @@ was not running are the next time; --overwrite starts afresh.
 Each time is committed as soon as it is complete; the times table maps it to the wall clock:
   duckdb -c \"SELECT t.time, t.wall_clock_ms, sum(f.diff) AS files FROM '/tmp/live/times/*.parquet' t
               JOIN '/tmp/live/files/*.parquet' f ON f.time <= t.time GROUP BY ALL ORDER BY t.time\"";
+
+const TABLE_EXAMPLES: &str = "Examples:
+  cpt table                                   ./cpt-out's table into ./cpt-out/periodic-table.html
+  cpt replay . --out /tmp/history && cpt table /tmp/history --out history.html
+
+Open the page in a browser; hover (or focus) a cell for the element's details.";
 
 const SCAN_EXAMPLES: &str = "Examples:
   cpt scan .                                  scan this folder into ./cpt-out
@@ -456,6 +468,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Cache(command) => cache::run(command),
         Command::Watch(args) => watch(args),
         Command::Catalog(command) => catalog::run(command),
+        Command::Table(args) => table::run(args),
     }
 }
 

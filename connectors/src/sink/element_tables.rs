@@ -4,6 +4,7 @@
 //! the rows keep the exact integers they come from.
 
 use super::columns::{changelog_schema, float64, int32, int64, path_fields, text, Columns};
+use super::read::{int64_column, read_updates, text_column, FromBatch};
 use super::{TableRow, Update};
 use crate::rows::{ElementRow, ElementStatsRow, MatchRow};
 use arrow_array::RecordBatch;
@@ -146,22 +147,18 @@ impl TableRow for ElementRow {
 /// An element's adoption figures as an `element_stats` row gives them: (symbol, files, total files).
 pub type AdoptionFigures = (String, u64, u64);
 
+impl FromBatch for AdoptionFigures {
+    fn from_batch(batch: &RecordBatch) -> anyhow::Result<Vec<Self>> {
+        let (symbols, files, totals) =
+            (text_column(batch, "symbol")?, int64_column(batch, "files")?, int64_column(batch, "total_files")?);
+        Ok((0..batch.num_rows())
+            .map(|row| (symbols.value(row).to_string(), files.value(row) as u64, totals.value(row) as u64))
+            .collect())
+    }
+}
+
 /// The adoption figures of the `element_stats` rows of the output folder `root` up to `through`,
 /// with their times and diffs: the history a resumed job restores element stages from.
 pub fn read_adoption(root: &std::path::Path, through: u64) -> anyhow::Result<Vec<Update<AdoptionFigures>>> {
-    use super::read::{int64_column, read_batches, text_column};
-    let mut updates = Vec::new();
-    for batch in read_batches(root, ElementStatsRow::TABLE, Some(through))? {
-        let (times, diffs) = (int64_column(&batch, "time")?, int64_column(&batch, "diff")?);
-        let (symbols, files, totals) =
-            (text_column(&batch, "symbol")?, int64_column(&batch, "files")?, int64_column(&batch, "total_files")?);
-        for row in 0..batch.num_rows() {
-            let time = times.value(row) as u64;
-            if time <= through {
-                let figures = (symbols.value(row).to_string(), files.value(row) as u64, totals.value(row) as u64);
-                updates.push(Update { row: figures, time, diff: diffs.value(row) });
-            }
-        }
-    }
-    Ok(updates)
+    read_updates(root, ElementStatsRow::TABLE, through)
 }

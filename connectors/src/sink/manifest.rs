@@ -210,6 +210,12 @@ fn now_rfc3339() -> String {
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
+/// The UTC date (`YYYY-MM-DD`) of a time in seconds since the epoch; times before it read as 1970-01-01.
+pub(super) fn utc_date(seconds: i64) -> String {
+    let (year, month, day) = civil_from_days(seconds.max(0) as u64 / 86_400);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
 /// The proleptic Gregorian date `days` days after 1970-01-01 (Howard Hinnant's algorithm).
 fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let z = days + 719_468;

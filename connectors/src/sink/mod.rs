@@ -17,6 +17,7 @@ mod element_tables;
 mod fault;
 mod files;
 mod manifest;
+pub mod periodic;
 pub mod read;
 mod readback;
 mod tables;

@@ -1,11 +1,14 @@
 //! Reading a table back from an output folder the manifest-aware way: the record batches of the
 //! part files its manifest lists, skipping the parts that hold only rows after a time. What a
-//! resumed job restores its history-dependent state from, and what `cpt table` renders.
+//! resumed job restores its history-dependent state from, and what `cpt table` renders: typed
+//! rows with their times and diffs ([`read_updates`]) and the state they sum to ([`final_state`]).
 
 use super::manifest::read_manifest;
+use super::Update;
 use anyhow::Context;
-use arrow_array::{Array, Int64Array, RecordBatch, StringArray};
+use arrow_array::{Array, Float64Array, Int64Array, RecordBatch, StringArray};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::Path;
 
@@ -49,4 +52,79 @@ pub fn int64_column<'b>(batch: &'b RecordBatch, name: &str) -> anyhow::Result<&'
 /// The Utf8 column `name` of `batch`.
 pub fn text_column<'b>(batch: &'b RecordBatch, name: &str) -> anyhow::Result<&'b StringArray> {
     column(batch, name)
+}
+
+/// A row type that can be read back from a table's record batches.
+pub trait FromBatch: Sized {
+    /// The rows of `batch`, in order.
+    fn from_batch(batch: &RecordBatch) -> anyhow::Result<Vec<Self>>;
+}
+
+/// The updates of `table` in the output folder `root` with times up to `through`: each row with
+/// its time and diff, as the part files hold them (not consolidated).
+pub fn read_updates<R: FromBatch>(root: &Path, table: &str, through: u64) -> anyhow::Result<Vec<Update<R>>> {
+    let mut updates = Vec::new();
+    for batch in read_batches(root, table, Some(through))? {
+        let (times, diffs) = (int64_column(&batch, "time")?, int64_column(&batch, "diff")?);
+        let rows = R::from_batch(&batch).with_context(|| format!("reading table {table}"))?;
+        for (index, row) in rows.into_iter().enumerate() {
+            let time = times.value(index) as u64;
+            if time <= through {
+                updates.push(Update { row, time, diff: diffs.value(index) });
+            }
+        }
+    }
+    Ok(updates)
+}
+
+/// The state after all `updates`: each row whose diffs do not sum to zero, with that sum, in row order.
+pub fn final_state<R: Ord>(updates: impl IntoIterator<Item = Update<R>>) -> Vec<(R, i64)> {
+    let mut state = BTreeMap::new();
+    for update in updates {
+        *state.entry(update.row).or_insert(0) += update.diff;
+    }
+    state.into_iter().filter(|(_, diff)| *diff != 0).collect()
+}
+
+/// A Float64 cell that is ordered (by [`f64::total_cmp`]), so that rows holding one consolidate.
+#[derive(Clone, Copy, Debug)]
+pub struct Float64(pub f64);
+
+impl PartialEq for Float64 {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Float64 {}
+
+impl PartialOrd for Float64 {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Float64 {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+/// The Float64 column `name` of `batch`.
+pub fn float64_column<'b>(batch: &'b RecordBatch, name: &str) -> anyhow::Result<&'b Float64Array> {
+    column(batch, name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{final_state, Float64};
+    use crate::sink::Update;
+
+    #[test]
+    fn final_state_sums_diffs_and_drops_rows_that_cancel() {
+        let update = |row: (&'static str, f64), time, diff| Update { row: (row.0, Float64(row.1)), time, diff };
+        let updates =
+            [update(("a", 0.5), 0, 1), update(("b", 1.0), 0, 1), update(("a", 0.5), 1, -1), update(("a", 0.25), 1, 1)];
+        assert_eq!(final_state(updates), vec![(("a", Float64(0.25)), 1), (("b", Float64(1.0)), 1)]);
+    }
 }

@@ -63,6 +63,10 @@ pub enum Trend {
 }
 
 impl Stage {
+    /// Every stage, in the order of an element's life.
+    pub const ALL: [Stage; 6] =
+        [Stage::Unseen, Stage::Emerging, Stage::Established, Stage::Mature, Stage::Legacy, Stage::Deprecated];
+
     /// The name written in tables.
     pub fn name(self) -> &'static str {
         match self {
