@@ -3,11 +3,12 @@
 //! resumed job restores its history-dependent state from, and what `cpt table` renders: typed
 //! rows with their times and diffs ([`read_updates`]) and the state they sum to ([`final_state`]).
 
-use super::manifest::read_manifest;
+use super::manifest::{read_manifest, Manifest};
 use super::Update;
 use anyhow::Context;
 use arrow_array::{Array, Float64Array, Int64Array, RecordBatch, StringArray};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ProjectionMask;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::Path;
@@ -16,20 +17,37 @@ use std::path::Path;
 /// lists, leaving out the parts whose rows all come after `through` (rows after it may remain in
 /// the batches: filter on `time`). No part of a table the manifest does not know is no batch.
 pub fn read_batches(root: &Path, table: &str, through: Option<u64>) -> anyhow::Result<Vec<RecordBatch>> {
-    let manifest = read_manifest(root)?;
+    read_projected(root, &read_manifest(root)?, table, through, None)
+}
+
+/// As [`read_batches`], with the manifest already read and, when `columns` are named, only those
+/// columns besides `time` and `diff`.
+pub fn read_projected(
+    root: &Path,
+    manifest: &Manifest,
+    table: &str,
+    through: Option<u64>,
+    columns: Option<&[&str]>,
+) -> anyhow::Result<Vec<RecordBatch>> {
     let mut batches = Vec::new();
     for part in manifest.tables.get(table).into_iter().flatten() {
-        if through.is_some_and(|t| part.min_time > t) {
+        if through.is_some_and(|t| part.min_time > t) || part.rows == 0 {
             continue;
         }
         let path = root.join(&part.file);
-        let file = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-            .and_then(|builder| builder.build())
-            .with_context(|| format!("reading {}", path.display()))?;
-        for batch in reader {
-            batches.push(batch.with_context(|| format!("reading {}", path.display()))?);
-        }
+        let mut read = || -> anyhow::Result<()> {
+            let mut builder = ParquetRecordBatchReaderBuilder::try_new(File::open(&path)?)?;
+            if let Some(columns) = columns {
+                let named = ["time", "diff"].iter().chain(columns).copied();
+                let mask = ProjectionMask::columns(builder.parquet_schema(), named);
+                builder = builder.with_projection(mask);
+            }
+            for batch in builder.build()? {
+                batches.push(batch?);
+            }
+            Ok(())
+        };
+        read().with_context(|| format!("reading {}", path.display()))?;
     }
     Ok(batches)
 }

@@ -3,17 +3,14 @@
 //! from. Only the columns that identify a path's input are read.
 
 use super::manifest::Manifest;
+use super::read::{int64_column, read_projected, text_column};
 use super::TableRow;
 use crate::rows::{ErrorRow, FileRow, PathBytes};
 use anyhow::{anyhow, bail, Context};
 use arrow_array::cast::AsArray;
-use arrow_array::types::Int64Type;
 use arrow_array::{Array, RecordBatch};
 use cpt_operators::model::{ContentId, ContentKey, ErrorReason, Lang};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::ProjectionMask;
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::Path;
 
 /// The files of the state at `time` of the output folder `root`: each path with the content (and
@@ -57,9 +54,13 @@ fn state_at<K: Ord>(
     row: impl Fn(&RecordBatch, usize) -> anyhow::Result<K>,
 ) -> anyhow::Result<Vec<K>> {
     let mut sums: BTreeMap<K, i64> = BTreeMap::new();
-    for part in manifest.parts().filter(|part| part.table == table && part.min_time <= time && part.rows > 0) {
-        let file = root.join(&part.file);
-        add_rows(&file, columns, time, &row, &mut sums).with_context(|| format!("reading {}", file.display()))?;
+    for batch in read_projected(root, manifest, table, Some(time), Some(columns))? {
+        let (times, diffs) = (int64_column(&batch, "time")?, int64_column(&batch, "diff")?);
+        for i in 0..batch.num_rows() {
+            if u64::try_from(times.value(i)).is_ok_and(|t| t <= time) {
+                *sums.entry(row(&batch, i)?).or_insert(0) += diffs.value(i);
+            }
+        }
     }
     let mut present = Vec::with_capacity(sums.len());
     for (key, sum) in sums {
@@ -75,37 +76,8 @@ fn state_at<K: Ord>(
     Ok(present)
 }
 
-/// Adds the rows of the part `file` at times up to `time` to `sums`.
-fn add_rows<K: Ord>(
-    file: &Path,
-    columns: &[&str],
-    time: u64,
-    row: impl Fn(&RecordBatch, usize) -> anyhow::Result<K>,
-    sums: &mut BTreeMap<K, i64>,
-) -> anyhow::Result<()> {
-    let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(file)?)?;
-    let mask = ProjectionMask::columns(builder.parquet_schema(), ["time", "diff"].iter().chain(columns).copied());
-    for batch in builder.with_projection(mask).build()? {
-        let batch = batch?;
-        let times = int64_column(&batch, "time")?;
-        let diffs = int64_column(&batch, "diff")?;
-        for i in 0..batch.num_rows() {
-            if u64::try_from(times.value(i)).is_ok_and(|t| t <= time) {
-                *sums.entry(row(&batch, i)?).or_insert(0) += diffs.value(i);
-            }
-        }
-    }
-    Ok(())
-}
-
-fn int64_column<'a>(batch: &'a RecordBatch, name: &str) -> anyhow::Result<&'a arrow_array::Int64Array> {
-    let column = batch.column_by_name(name).with_context(|| format!("no {name} column"))?;
-    column.as_primitive_opt::<Int64Type>().with_context(|| format!("column {name} is not Int64"))
-}
-
 fn text<'a>(batch: &'a RecordBatch, name: &str, row: usize) -> anyhow::Result<&'a str> {
-    let column = batch.column_by_name(name).with_context(|| format!("no {name} column"))?;
-    Ok(column.as_string_opt::<i32>().with_context(|| format!("column {name} is not Utf8"))?.value(row))
+    Ok(text_column(batch, name)?.value(row))
 }
 
 /// A path: its exact bytes where the lossy text would lose them, else the text.
