@@ -5,16 +5,13 @@
 
 mod common;
 
-use common::{corpus, cpt, read_table, scan};
+use common::{corpus, cpt, read_table, scan, STATE_TABLES as TABLES};
 use cpt_connectors::cache::{ContentCache, Namespace};
 use cpt_operators::analyze::analyze;
 use cpt_operators::model::{AnalysisConfig, ContentId, ContentKey, Lang};
 use std::fs;
 use std::path::Path;
 use std::process::Command;
-
-const TABLES: [&str; 8] =
-    ["files", "units", "clone_groups", "clone_pairs", "clone_classes", "matches", "element_stats", "errors"];
 
 /// Copies the folder `from` into `to`, files and folders only.
 fn copy_tree(from: &Path, to: &Path) {

@@ -8,24 +8,10 @@ mod common;
 
 use common::cluster::{loopback_hostfile, run_cluster, Process};
 use common::history::{build_long_history, replay};
-use common::{corpus, cpt, read_table, repo_root};
+use common::{corpus, cpt, read_table, repo_root, REPLAY_TABLES as TABLES};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-const TABLES: [&str; 11] = [
-    "files",
-    "units",
-    "clone_groups",
-    "clone_pairs",
-    "clone_classes",
-    "matches",
-    "element_stats",
-    "elements",
-    "errors",
-    "commits",
-    "lineage",
-];
 
 fn assert_same_tables(expected: &Path, actual: &Path) {
     for table in TABLES {

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{corpus, final_state, scan, state_at};
+use common::{corpus, final_state, scan, state_at, STATE_TABLES as TABLES};
 use cpt_connectors::content::TreeSource;
 use cpt_connectors::sink::{OpenMode, OutputDir, RunInfo};
 use cpt_dataflow::cluster::ClusterSettings;
@@ -27,8 +27,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-const TABLES: [&str; 8] =
-    ["files", "units", "clone_groups", "clone_pairs", "clone_classes", "matches", "element_stats", "errors"];
 const SLOTS: usize = 12;
 
 /// Real files (extension, bytes) from the corpus: small ones of every language, in path order.

@@ -8,12 +8,9 @@ mod common;
 use common::history::{
     build_long_history, clone_this_repository, first_parent_commits, package_history, replay, write_commit_tree,
 };
-use common::{cpt, final_state, read_table, scan, state_at};
+use common::{cpt, final_state, read_table, scan, state_at, STATE_TABLES as TABLES};
 use std::collections::BTreeSet;
 use std::path::Path;
-
-const TABLES: [&str; 8] =
-    ["files", "units", "clone_groups", "clone_pairs", "clone_classes", "matches", "element_stats", "errors"];
 
 /// Times to check: the first, the middle, the last, and a few spread pseudo-randomly.
 fn times_to_check(commits: usize) -> BTreeSet<usize> {

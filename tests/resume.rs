@@ -11,7 +11,7 @@ mod common;
 use common::history::{
     build_long_history, clone_this_repository, commit_all, first_parent_commits, git, package_history, replay,
 };
-use common::{corpus, read_table, state_at};
+use common::{corpus, read_table, state_at, REPLAY_TABLES as TABLES, STATE_TABLES};
 use cpt_connectors::sink::ABORT_AFTER_COMMIT_VARIABLE;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -19,22 +19,6 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-const TABLES: [&str; 11] = [
-    "files",
-    "units",
-    "clone_groups",
-    "clone_pairs",
-    "clone_classes",
-    "matches",
-    "element_stats",
-    "elements",
-    "errors",
-    "commits",
-    "lineage",
-];
-const STATE_TABLES: [&str; 8] =
-    ["files", "units", "clone_groups", "clone_pairs", "clone_classes", "matches", "element_stats", "errors"];
 
 /// Every table of an output folder, as consolidated (row with time) → diff.
 type Tables = BTreeMap<&'static str, BTreeMap<String, i64>>;

@@ -17,6 +17,26 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The tables whose state at a time is a function of the tree at that time alone: a fresh scan
+/// of that tree must reproduce them.
+pub const STATE_TABLES: [&str; 8] =
+    ["files", "units", "clone_groups", "clone_pairs", "clone_classes", "matches", "element_stats", "errors"];
+
+/// Every table of a replay: the state tables and those that record history.
+pub const REPLAY_TABLES: [&str; 11] = [
+    "files",
+    "units",
+    "clone_groups",
+    "clone_pairs",
+    "clone_classes",
+    "matches",
+    "element_stats",
+    "elements",
+    "errors",
+    "commits",
+    "lineage",
+];
+
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
