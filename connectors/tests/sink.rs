@@ -2,17 +2,20 @@
 //! the commit protocol (staging, manifest, orphan clean-up) and the refusals of `OutputDir::open`.
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Int32Type, Int64Type, Int8Type};
+use arrow_array::types::{Float64Type, Int32Type, Int64Type, Int8Type};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
 use cpt_connectors::rows::{
-    CloneClassRow, CloneMemberRow, ClonePairRow, CloneUnit, CommitRow, ErrorRow, FileRow, LineageRow, TimeRow, UnitRow,
+    CloneClassRow, CloneMemberRow, ClonePairRow, CloneUnit, CommitRow, ElementRow, ElementStatsRow, ErrorRow, FileRow,
+    LineageRow, MatchRow, TimeRow, UnitRow,
 };
 use cpt_connectors::sink::{
     read_manifest, table_names, OpenMode, OutputDir, OutputRefused, PartFile, RunInfo, TableRow, Update, MANIFEST_FILE,
 };
+use cpt_operators::catalog::stage::{History, Stage, Trend};
 use cpt_operators::model::{
-    ContentId, ErrorReason, FileStats, Lang, LocalUnitId, Metrics, UnitFingerprint, UnitKind, VECTOR_DIMS,
+    ContentId, ErrorReason, FileStats, Lang, LocalUnitId, Metrics, RecogniserKind, UnitFingerprint, UnitKind,
+    VECTOR_DIMS,
 };
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::LogicalType;
@@ -221,6 +224,49 @@ fn write_all_tables(dir: &OutputDir) -> Vec<PartFile> {
         1,
     )];
     let classes = [at(CloneClassRow { class_id: -8, member: clone_unit(12, b"B.java", "B.run") }, 0, 1)];
+    let matched = unit_row(NON_UTF8, Some(-7), 5);
+    let matches = [at(
+        MatchRow {
+            symbol: "Gc".to_string(),
+            unit_key: matched.unit_key,
+            path: matched.path.clone(),
+            lang: Lang::Rust,
+            recogniser: RecogniserKind::Exemplar,
+            score: 93,
+            unit: matched.unit,
+        },
+        0,
+        1,
+    )];
+    let stats = [at(
+        ElementStatsRow {
+            symbol: "Gc".to_string(),
+            occurrences: 4,
+            files: 1,
+            languages: "go,rust".to_string(),
+            total_files: 4,
+            cyclomatic_sum: 10,
+            tokens_sum: 401,
+        },
+        0,
+        1,
+    )];
+    let mut history = History::default();
+    history.record(0, 250_000);
+    let elements = [at(
+        ElementRow {
+            symbol: "Gc".to_string(),
+            name: "Guard clause".to_string(),
+            family: "Control".to_string(),
+            category: "Conditional".to_string(),
+            period: 1,
+            languages: "go,rust".to_string(),
+            summary: "A function opens with a test that leaves early.".to_string(),
+            standing: history.standing(0),
+        },
+        0,
+        1,
+    )];
     vec![
         dir.write_part(0, &files).unwrap().unwrap(),
         dir.write_part(1, &units).unwrap().unwrap(),
@@ -231,6 +277,9 @@ fn write_all_tables(dir: &OutputDir) -> Vec<PartFile> {
         dir.write_part(0, &times).unwrap().unwrap(),
         dir.write_part(1, &pairs).unwrap().unwrap(),
         dir.write_part(0, &classes).unwrap().unwrap(),
+        dir.write_part(1, &matches).unwrap().unwrap(),
+        dir.write_part(0, &stats).unwrap().unwrap(),
+        dir.write_part(1, &elements).unwrap().unwrap(),
     ]
 }
 
@@ -391,6 +440,26 @@ fn every_table_round_trips_with_reader_friendly_types() {
     assert_eq!((i64s(&classes, "class_id"), i64s(&classes, "unit_key")), (vec![-8], vec![12]));
     assert_eq!(strs(&classes, "lang"), [Some("java".into())]);
 
+    let matches = read_single(&out, &parts[9]);
+    assert_eq!(
+        (strs(&matches, "symbol"), strs(&matches, "recogniser")),
+        (vec![Some("Gc".into())], vec![Some("exemplar".into())])
+    );
+    assert_eq!((i32s(&matches, "score"), raw_paths(&matches)), (vec![93], vec![Some(NON_UTF8.to_vec())]));
+    let stats = read_single(&out, &parts[10]);
+    let float =
+        |batch: &RecordBatch, name: &str| batch.column_by_name(name).unwrap().as_primitive::<Float64Type>().value(0);
+    assert_eq!(
+        (float(&stats, "adoption"), float(&stats, "mean_cyclomatic"), float(&stats, "mean_tokens")),
+        (0.25, 2.5, 100.25)
+    );
+    let elements = read_single(&out, &parts[11]);
+    assert_eq!((i64s(&elements, "first_seen"), float(&elements, "peak_adoption")), (vec![0], 0.25));
+    assert_eq!(
+        (strs(&elements, "stage"), strs(&elements, "trend")),
+        (vec![Some(Stage::Mature.name().into())], vec![Some(Trend::Unknown.name().into())])
+    );
+
     let manifest = read_manifest(&out).unwrap();
     assert_eq!(manifest.durable_time, Some(0));
     assert!(manifest.complete);
@@ -420,6 +489,9 @@ fn schemas_start_with_time_and_diff_and_match_batches() {
     check::<TimeRow>();
     check::<ClonePairRow>();
     check::<CloneClassRow>();
+    check::<MatchRow>();
+    check::<ElementStatsRow>();
+    check::<ElementRow>();
     assert_eq!(
         table_names(),
         [
@@ -430,13 +502,29 @@ fn schemas_start_with_time_and_diff_and_match_batches() {
             CommitRow::TABLE,
             LineageRow::TABLE,
             TimeRow::TABLE,
+            MatchRow::TABLE,
+            ElementStatsRow::TABLE,
+            ElementRow::TABLE,
             ClonePairRow::TABLE,
             CloneClassRow::TABLE
         ]
     );
     assert_eq!(
         table_names(),
-        ["files", "units", "clone_groups", "errors", "commits", "lineage", "times", "clone_pairs", "clone_classes"]
+        [
+            "files",
+            "units",
+            "clone_groups",
+            "errors",
+            "commits",
+            "lineage",
+            "times",
+            "matches",
+            "element_stats",
+            "elements",
+            "clone_pairs",
+            "clone_classes"
+        ]
     );
 }
 
