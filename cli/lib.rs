@@ -44,11 +44,11 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Scan a working tree and write Parquet tables (files, units, clone_groups, errors).
+    /// Scan a working tree and write Parquet tables (files, units, clones, periodic-table matches and elements, errors).
     #[command(after_help = SCAN_EXAMPLES)]
     Scan(ScanArgs),
     /// Replay the first-parent history of a git branch (or a range of it), oldest first (commit i at
-    /// time i), and write changelog tables (files, units, clone_groups, errors, commits, lineage);
+    /// time i), and write changelog tables (those of scan, plus commits and lineage);
     /// run again on the same --out, it resumes a killed replay or continues after new commits.
     #[command(after_help = REPLAY_EXAMPLES)]
     Replay(ReplayArgs),
