@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::{corpus, cpt, final_state, read_table, scan, state_at};
+use common::{copy_tree, corpus, cpt, final_state, read_table, scan, state_at};
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::process::ExitStatusExt;
@@ -126,20 +126,6 @@ fn wait_exit(child: &mut Child, log: &str) -> ExitStatus {
         }
         assert!(started.elapsed() < PATIENCE, "cpt watch did not exit:\n{log}");
         std::thread::sleep(POLL);
-    }
-}
-
-/// Copies the files under `from` to `to`, creating folders.
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
     }
 }
 

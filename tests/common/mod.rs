@@ -19,16 +19,26 @@ use std::process::{Command, Output};
 
 /// The tables whose state at a time is a function of the tree at that time alone: a fresh scan
 /// of that tree must reproduce them.
-pub const STATE_TABLES: [&str; 8] =
-    ["files", "units", "clone_groups", "clone_pairs", "clone_classes", "matches", "element_stats", "errors"];
-
-/// Every table of a replay: the state tables and those that record history.
-pub const REPLAY_TABLES: [&str; 11] = [
+pub const STATE_TABLES: [&str; 9] = [
     "files",
     "units",
     "clone_groups",
     "clone_pairs",
     "clone_classes",
+    "mined_elements",
+    "matches",
+    "element_stats",
+    "errors",
+];
+
+/// Every table of a replay: the state tables and those that record history.
+pub const REPLAY_TABLES: [&str; 12] = [
+    "files",
+    "units",
+    "clone_groups",
+    "clone_pairs",
+    "clone_classes",
+    "mined_elements",
     "matches",
     "element_stats",
     "elements",
@@ -101,6 +111,20 @@ pub fn read_table(out: &Path, table: &str) -> BTreeMap<String, i64> {
     }
     rows.retain(|_, diff| *diff != 0);
     rows
+}
+
+/// Copies the folder `from` into `to`, files and folders only (symbolic links are left out).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &to.join(entry.file_name()));
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
 }
 
 /// The state at the end: rows summed over all times (time dropped), zero sums dropped.
