@@ -13,6 +13,7 @@ use cpt_connectors::git::{HistoryRefused, HistorySpec};
 use cpt_connectors::sink::OutputRefused;
 use cpt_connectors::walk::ScanPolicy;
 use cpt_dataflow::cluster::{loopback_addresses, read_hostfile, ClusterSettings};
+use cpt_dataflow::mined::MiningRules;
 use cpt_dataflow::near_miss::NearMissParams;
 use cpt_dataflow::replay::{plan_replay, run_replay, ReplayJob};
 use cpt_dataflow::resume::ReplayStart;
@@ -221,6 +222,14 @@ pub struct RunArgs {
     #[arg(long, value_name = "PERCENT", default_value_t = 70, conflicts_with = "no_near_miss",
           value_parser = clap::value_parser!(u32).range(0..=100))]
     pub lcs: u32,
+    /// Mined elements (table mined_elements): the fewest members (units) of a clone class that becomes one.
+    #[arg(long, value_name = "K", default_value_t = MiningRules::default().min_members,
+          value_parser = clap::value_parser!(u32).range(2..))]
+    pub mine_members: u32,
+    /// Mined elements: the fewest distinct files a clone class's members must lie in.
+    #[arg(long, value_name = "F", default_value_t = MiningRules::default().min_files,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub mine_files: u32,
     /// Only these languages, comma-separated: rust, python, javascript, typescript, tsx, go, java, c, cpp.
     #[arg(long, value_delimiter = ',', value_parser = parse_lang)]
     pub lang: Vec<Lang>,
@@ -420,6 +429,7 @@ impl RunArgs {
             metrics: self.metrics,
             min_tokens: self.min_tokens,
             near_miss: self.near_miss()?,
+            mining: MiningRules { min_members: self.mine_members, min_files: self.mine_files },
             policy: self.policy(),
             analysis: self.analysis(&catalog),
             catalog,

@@ -13,6 +13,7 @@ use cpt_dataflow::failure::JobFailure;
 use cpt_dataflow::graph::GraphContext;
 use cpt_dataflow::job::run_graph;
 use cpt_dataflow::memo::ContentMemo;
+use cpt_dataflow::mined::MiningRules;
 use cpt_dataflow::near_miss::NearMissParams;
 use cpt_dataflow::sink::EpochPolicy;
 use cpt_dataflow::stats::RunStats;
@@ -145,6 +146,7 @@ fn check(steps: Vec<Vec<Edit>>) {
         epochs: EpochPolicy { max_times: 1, max_wait: Duration::ZERO },
         min_tokens: 50,
         near_miss: Some(NearMissParams::default()),
+        mining: MiningRules::default(),
         stats: Arc::new(RunStats::default()),
         failure: Arc::new(JobFailure::default()),
         telemetry: Arc::new(Telemetry::new()),

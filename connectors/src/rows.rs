@@ -50,21 +50,7 @@ pub struct CloneMemberRow {
     /// The group: the members' shared structural hash, as Int64.
     pub group_id: i64,
     /// The member unit.
-    pub unit_key: i64,
-    /// Path of the member's file.
-    pub path: PathBytes,
-    /// Language of the member.
-    pub lang: Lang,
-    /// Member's kind name (`function`, `method`, …).
-    pub kind: String,
-    /// Member's qualified name.
-    pub name: String,
-    /// First line of the member.
-    pub start_line: u32,
-    /// Last line of the member.
-    pub end_line: u32,
-    /// Tokens of the member.
-    pub tokens: u32,
+    pub member: CloneUnit,
     /// The member's exact hash (members with equal exact hashes are Type-1 clones of each other).
     pub exact_hash: i64,
 }
@@ -128,6 +114,26 @@ pub struct CloneClassRow {
     pub class_id: i64,
     /// The member.
     pub member: CloneUnit,
+}
+
+/// A row of `mined_elements`: a clone class large and spread enough to be an element of the
+/// periodic table grown from the code itself (ARCHITECTURE §5).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Debug)]
+pub struct MinedElementRow {
+    /// The element: the smallest structural hash among its members, a pure function of content.
+    pub element_id: i64,
+    /// The clone class it is (the class's smallest member unit key).
+    pub class_id: i64,
+    /// Units in the class.
+    pub members: u64,
+    /// Files holding them.
+    pub files: u64,
+    /// Their languages, by name, sorted, comma-separated.
+    pub languages: String,
+    /// Sum of their tokens.
+    pub tokens_sum: u64,
+    /// The member that names the element: the smallest structural hash, then the smallest key.
+    pub exemplar: CloneUnit,
 }
 
 /// A row of `errors`: one input that could not be read or parsed, or was skipped by policy.

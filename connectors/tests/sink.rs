@@ -7,7 +7,7 @@ use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
 use cpt_connectors::rows::{
     CloneClassRow, CloneMemberRow, ClonePairRow, CloneUnit, CommitRow, ElementRow, ElementStatsRow, ErrorRow, FileRow,
-    LineageRow, MatchRow, TimeRow, UnitRow,
+    LineageRow, MatchRow, MinedElementRow, TimeRow, UnitRow,
 };
 use cpt_connectors::sink::{
     read_manifest, table_names, OpenMode, OutputDir, OutputRefused, PartFile, RunInfo, TableRow, Update, MANIFEST_FILE,
@@ -148,14 +148,16 @@ fn write_all_tables(dir: &OutputDir) -> Vec<PartFile> {
     let clones = [at(
         CloneMemberRow {
             group_id: (u64::MAX - 1) as i64,
-            unit_key: 99,
-            path: NON_UTF8.to_vec(),
-            lang: Lang::Go,
-            kind: "function".to_string(),
-            name: "handler".to_string(),
-            start_line: 4,
-            end_line: 20,
-            tokens: 120,
+            member: CloneUnit {
+                unit_key: 99,
+                path: NON_UTF8.to_vec(),
+                lang: Lang::Go,
+                kind: "function".to_string(),
+                name: "handler".to_string(),
+                start_line: 4,
+                end_line: 20,
+                tokens: 120,
+            },
             exact_hash: i64::MIN,
         },
         0,
@@ -267,6 +269,19 @@ fn write_all_tables(dir: &OutputDir) -> Vec<PartFile> {
         0,
         1,
     )];
+    let mined = [at(
+        MinedElementRow {
+            element_id: i64::MIN + 3,
+            class_id: -8,
+            members: 3,
+            files: 2,
+            languages: "java".to_string(),
+            tokens_sum: 631,
+            exemplar: clone_unit(12, b"B.java", "B.run"),
+        },
+        0,
+        1,
+    )];
     vec![
         dir.write_part(0, &files).unwrap().unwrap(),
         dir.write_part(1, &units).unwrap().unwrap(),
@@ -280,6 +295,7 @@ fn write_all_tables(dir: &OutputDir) -> Vec<PartFile> {
         dir.write_part(1, &matches).unwrap().unwrap(),
         dir.write_part(0, &stats).unwrap().unwrap(),
         dir.write_part(1, &elements).unwrap().unwrap(),
+        dir.write_part(0, &mined).unwrap().unwrap(),
     ]
 }
 
@@ -459,6 +475,11 @@ fn every_table_round_trips_with_reader_friendly_types() {
         (strs(&elements, "stage"), strs(&elements, "trend")),
         (vec![Some(Stage::Mature.name().into())], vec![Some(Trend::Unknown.name().into())])
     );
+    let mined = read_single(&out, &parts[12]);
+    let mined_figures = ["element_id", "class_id", "members", "files", "languages", "mean_tokens"].map(String::from);
+    assert_eq!(column_names(&mined)[2..], [&mined_figures[..], &unit_columns("")].concat());
+    assert_eq!((i64s(&mined, "element_id"), i64s(&mined, "members")), (vec![i64::MIN + 3], vec![3]));
+    assert_eq!((float(&mined, "mean_tokens"), strs(&mined, "name")), (631.0 / 3.0, vec![Some("B.run".into())]));
 
     let manifest = read_manifest(&out).unwrap();
     assert_eq!(manifest.durable_time, Some(0));
@@ -492,6 +513,7 @@ fn schemas_start_with_time_and_diff_and_match_batches() {
     check::<MatchRow>();
     check::<ElementStatsRow>();
     check::<ElementRow>();
+    check::<MinedElementRow>();
     assert_eq!(
         table_names(),
         [
@@ -506,7 +528,8 @@ fn schemas_start_with_time_and_diff_and_match_batches() {
             ElementStatsRow::TABLE,
             ElementRow::TABLE,
             ClonePairRow::TABLE,
-            CloneClassRow::TABLE
+            CloneClassRow::TABLE,
+            MinedElementRow::TABLE
         ]
     );
     assert_eq!(
@@ -523,7 +546,8 @@ fn schemas_start_with_time_and_diff_and_match_batches() {
             "element_stats",
             "elements",
             "clone_pairs",
-            "clone_classes"
+            "clone_classes",
+            "mined_elements"
         ]
     );
 }

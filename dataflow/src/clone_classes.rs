@@ -1,5 +1,6 @@
-//! Clone classes, as rows of `clone_classes`: the connected components of the units linked by
-//! exact clone groups (each member to its group's smallest member) and by near-miss pairs.
+//! Clone classes: the connected components of the units linked by exact clone groups (each
+//! member to its group's smallest member) and by near-miss pairs, as each member unit labelled
+//! with its class (the rows of `clone_classes`, and what mined elements are made of).
 //!
 //! Components are maintained with differential `iterate`: every linked unit starts with its own
 //! key as label, and each round a unit takes the smallest label among its own and its
@@ -8,9 +9,12 @@
 //! more. A change of one link changes only the labels it reaches.
 
 use crate::clones::UnitsByKey;
-use cpt_connectors::rows::{CloneClassRow, CloneMemberRow, ClonePairRow, CloneUnit};
+use cpt_connectors::rows::{CloneMemberRow, ClonePairRow, UnitRow};
 use differential_dataflow::operators::Iterate;
 use differential_dataflow::VecCollection;
+
+/// A class member: the class id (its smallest member's unit key) and the member's `units` row.
+pub type ClassMembers<'s> = VecCollection<'s, u64, (i64, UnitRow), i64>;
 
 /// The clone classes of exact group `members` and near-miss `pairs` (none when near-miss clones
 /// are off), their members described from `candidates`.
@@ -18,9 +22,9 @@ pub fn clone_classes<'s>(
     members: VecCollection<'s, u64, CloneMemberRow, i64>,
     pairs: Option<VecCollection<'s, u64, ClonePairRow, i64>>,
     candidates: UnitsByKey<'s>,
-) -> VecCollection<'s, u64, CloneClassRow, i64> {
+) -> ClassMembers<'s> {
     let mut links = members
-        .map(|member| (member.group_id, member.unit_key))
+        .map(|row| (row.group_id, row.member.unit_key))
         .reduce(|_group, keys, output: &mut Vec<((i64, i64), i64)>| {
             let smallest = *keys[0].0;
             output.extend(keys[1..].iter().map(|(key, _)| ((**key, smallest), 1)));
@@ -38,5 +42,5 @@ pub fn clone_classes<'s>(
             .concat(units)
             .reduce(|_, labels, output: &mut Vec<(i64, i64)>| output.push((*labels[0].0, 1)))
     });
-    labels.join_core(candidates, |_, class, row| Some(CloneClassRow { class_id: *class, member: CloneUnit::of(row) }))
+    labels.join_core(candidates, |_, class, row| Some((*class, row.clone())))
 }

@@ -6,7 +6,7 @@
 //! have two or more of them; no operator ever rebuilds a member list, so a unit joining or leaving
 //! a group changes only that unit's row (or, when a group appears or vanishes, its members' rows).
 
-use cpt_connectors::rows::{CloneMemberRow, PathBytes, UnitRow};
+use cpt_connectors::rows::{CloneMemberRow, CloneUnit, PathBytes, UnitRow};
 use differential_dataflow::operators::arrange::{Arranged, TraceAgent};
 use differential_dataflow::trace::implementations::ValSpine;
 use differential_dataflow::VecCollection;
@@ -37,14 +37,7 @@ pub fn exact_clone_groups<'s>(candidates: Units<'s>) -> VecCollection<'s, u64, C
 fn member_row(row: &UnitRow) -> CloneMemberRow {
     CloneMemberRow {
         group_id: row.unit.struct_hash as i64,
-        unit_key: row.unit_key,
-        path: row.path.clone(),
-        lang: row.lang,
-        kind: row.unit.id.kind.name().to_string(),
-        name: row.unit.id.name.clone(),
-        start_line: row.unit.start_line,
-        end_line: row.unit.end_line,
-        tokens: row.unit.metrics.tokens,
+        member: CloneUnit::of(row),
         exact_hash: row.unit.exact_hash as i64,
     }
 }
@@ -53,7 +46,7 @@ fn member_row(row: &UnitRow) -> CloneMemberRow {
 pub fn duplicated_lines<'s>(
     members: VecCollection<'s, u64, CloneMemberRow, i64>,
 ) -> VecCollection<'s, u64, (PathBytes, u64), i64> {
-    members.map(|member| (member.path, (member.start_line, member.end_line))).reduce(
+    members.map(|row| (row.member.path, (row.member.start_line, row.member.end_line))).reduce(
         |_path, ranges, output: &mut Vec<(u64, i64)>| {
             let spans: Vec<(u32, u32)> = ranges.iter().map(|(span, _)| **span).collect();
             output.push((covered_lines(&spans), 1));

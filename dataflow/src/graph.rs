@@ -1,9 +1,9 @@
 //! The one dataflow graph of cpt (ARCHITECTURE §1): file events, source errors, a replay's
 //! commits and rename lineage, and a watch's batches in; `files`, `units`, `clone_groups`,
-//! `clone_pairs`, `clone_classes`, `matches`, `element_stats`, `elements`, `errors`, `commits`,
-//! `lineage` and `times` changelogs out, through the parse stage, joins of the events with the
-//! parse facts (re-keyed by path and unit), the clone computations (exact groups, near-miss pairs,
-//! classes) and the periodic table's figures.
+//! `clone_pairs`, `clone_classes`, `matches`, `element_stats`, `elements`, `mined_elements`,
+//! `errors`, `commits`, `lineage` and `times` changelogs out, through the parse stage, joins of the
+//! events with the parse facts (re-keyed by path and unit), the clone computations (exact groups,
+//! near-miss pairs, classes, mined elements) and the periodic table's figures.
 
 use crate::clone_classes::clone_classes;
 use crate::clones::{clone_candidates, duplicated_lines, exact_clone_groups};
@@ -12,14 +12,15 @@ use crate::element_stats::element_stats;
 use crate::facts::Fact;
 use crate::failure::JobFailure;
 use crate::memo::ContentMemo;
+use crate::mined::{mined_elements, MiningRules};
 use crate::near_miss::{clone_pairs, NearMissParams};
 use crate::parse::parse_contents;
 use crate::sink::{commit_parts, write_table, EpochPolicy, SinkContext};
 use crate::stats::RunStats;
 use crate::telemetry::Telemetry;
 use cpt_connectors::rows::{
-    unit_key, CloneClassRow, CloneMemberRow, ClonePairRow, CommitRow, ElementRow, ElementStatsRow, ErrorRow, FileRow,
-    LineageRow, MatchRow, PathBytes, TimeRow, UnitRow,
+    unit_key, CloneClassRow, CloneMemberRow, ClonePairRow, CloneUnit, CommitRow, ElementRow, ElementStatsRow, ErrorRow,
+    FileRow, LineageRow, MatchRow, MinedElementRow, PathBytes, TimeRow, UnitRow,
 };
 use cpt_connectors::sink::{read_adoption, OutputDir};
 use cpt_operators::catalog::Catalog;
@@ -46,6 +47,8 @@ pub struct GraphContext {
     pub catalog: Arc<Catalog>,
     /// How near-miss clone pairs are found; `None`: they are not.
     pub near_miss: Option<NearMissParams>,
+    /// Which clone classes become mined elements.
+    pub mining: MiningRules,
     /// Running totals.
     pub stats: Arc<RunStats>,
     /// First fatal failure.
@@ -136,7 +139,9 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
         let pairs = ctx
             .near_miss
             .map(|params| clone_pairs(candidates.clone(), params, Arc::clone(&ctx.stats), Arc::clone(&ctx.failure)));
-        let classes = clone_classes(members.clone(), pairs.clone(), candidates);
+        let class_members = clone_classes(members.clone(), pairs.clone(), candidates);
+        let mined = mined_elements(class_members.clone(), ctx.mining);
+        let classes = class_members.map(|(class_id, row)| CloneClassRow { class_id, member: CloneUnit::of(&row) });
         let stats_rows = element_stats(matches.clone(), files.clone());
         let ticks = commits.inner.clone().map(|(_, time, _)| time).concat(times.inner.clone().map(|(_, time, _)| time));
         let figures = stats_rows.clone().map(|row| (row.symbol, row.files, row.total_files));
@@ -172,6 +177,7 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
         units.inner.clone().probe_with(&computed);
         members.inner.clone().probe_with(&computed);
         classes.inner.clone().probe_with(&computed);
+        mined.inner.clone().probe_with(&computed);
         if let Some(pairs) = &pairs {
             pairs.inner.clone().probe_with(&computed);
         }
@@ -195,7 +201,7 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
         let mut parts = vec![
             write_table(files, sink(), |row: &FileRow| path_hash(&row.path)),
             write_table(units, sink(), |row: &UnitRow| row.unit_key as u64),
-            write_table(members, sink(), |row: &CloneMemberRow| row.unit_key as u64),
+            write_table(members, sink(), |row: &CloneMemberRow| row.member.unit_key as u64),
             write_table(classes, sink(), |row: &CloneClassRow| row.member.unit_key as u64),
             write_table(errors, sink(), |row: &ErrorRow| path_hash(&row.path)),
             write_table(commits, sink(), |row: &CommitRow| path_hash(row.sha.as_bytes())),
@@ -204,6 +210,7 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
             write_table(matches, sink(), |row: &MatchRow| row.unit_key as u64),
             write_table(stats_rows, sink(), |row: &ElementStatsRow| path_hash(row.symbol.as_bytes())),
             write_table(standings, sink(), |row: &ElementRow| path_hash(row.symbol.as_bytes())),
+            write_table(mined, sink(), |row: &MinedElementRow| row.class_id as u64),
         ];
         if let Some(pairs) = pairs {
             parts.push(write_table(pairs, sink(), |row: &ClonePairRow| row.a.unit_key as u64));

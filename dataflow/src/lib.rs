@@ -1,8 +1,8 @@
 //! The one timely/differential graph of cpt and the jobs that drive it.
 //!
 //! [`graph`] builds the graph (parse stage, join of events with parse facts, exact clone groups,
-//! near-miss pairs through the [`similar_pairs`] join operator, clone classes, the periodic table's
-//! [`element_stats`] and [`element_history`], sinks); [`job`] runs it on worker threads for a
+//! near-miss pairs through the [`similar_pairs`] join operator, clone classes and the elements
+//! [`mined`] from them, the periodic table's [`element_stats`] and [`element_history`], sinks); [`job`] runs it on worker threads for a
 //! source that drives it; [`scan`] is the source that walks a directory tree, [`replay`] the one
 //! that replays a git history ([`feed`] feeds its commits, [`lineage`] records its renames),
 //! [`watch`] the one that follows a live tree's changes ([`restore`] rebuilds a resumed watch's
@@ -26,6 +26,7 @@ pub mod lineage;
 pub mod liveness;
 pub mod memo;
 pub mod metrics;
+pub mod mined;
 pub mod near_miss;
 pub mod parse;
 pub mod progress;

@@ -8,6 +8,7 @@ use crate::failure::JobFailure;
 use crate::graph::GraphContext;
 use crate::memo::{ContentMemo, DurableCache};
 use crate::metrics::{self, MetricSources};
+use crate::mined::MiningRules;
 use crate::near_miss::NearMissParams;
 use crate::sink::EpochPolicy;
 use crate::stats::RunStats;
@@ -40,6 +41,8 @@ pub struct RunSettings {
     pub min_tokens: u32,
     /// How near-miss clone pairs are found; `None`: they are not (`--no-near-miss`).
     pub near_miss: Option<NearMissParams>,
+    /// Which clone classes become mined elements.
+    pub mining: MiningRules,
     /// Which files are looked at.
     pub policy: ScanPolicy,
     /// How contents are analysed; its `catalog` is the fingerprint of [`RunSettings::catalog`].
@@ -63,6 +66,8 @@ struct ResultConfig<'a> {
     min_tokens: u32,
     /// Similarity threshold, size ratio and LCS ratio in percent; `None` without near-miss pairs.
     near_miss: Option<[u8; 3]>,
+    /// Fewest members and files of a mined element.
+    mining: [u32; 2],
     max_file_size: u64,
     langs: Option<Vec<&'static str>>,
     skip_vendor_dirs: bool,
@@ -90,6 +95,7 @@ impl RunSettings {
             near_miss: self
                 .near_miss
                 .map(|p| [p.join.threshold.percent(), p.join.size_ratio.percent(), p.lcs.percent()]),
+            mining: [self.mining.min_members, self.mining.min_files],
             max_file_size: self.policy.max_file_size,
             langs: self.policy.langs.as_ref().map(|langs| langs.iter().map(|l| l.name()).collect()),
             skip_vendor_dirs: self.policy.skip_vendor_dirs,
@@ -162,6 +168,7 @@ impl RunSettings {
             min_tokens: self.min_tokens,
             catalog: Arc::clone(&self.catalog),
             near_miss: self.near_miss,
+            mining: self.mining,
             stats: Arc::clone(&stats),
             failure: Arc::new(JobFailure::default()),
             telemetry,

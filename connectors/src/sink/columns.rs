@@ -59,6 +59,16 @@ pub(super) fn vector_type() -> DataType {
     DataType::FixedSizeList(vector_item(), VECTOR_DIMS as i32)
 }
 
+/// The columns of a [`CloneUnit`] (as [`Columns::clone_unit`] appends them), each name followed by `suffix`.
+pub(super) fn clone_unit_fields(suffix: &str) -> Vec<Field> {
+    let named = |name: &str| format!("{name}{suffix}");
+    let mut fields = vec![int64(&named("unit_key"))];
+    fields.extend(path_fields_named(&named("path")));
+    fields.extend([text(&named("lang")), text(&named("kind")), text(&named("name"))]);
+    fields.extend([int32(&named("start_line")), int32(&named("end_line")), int32(&named("tokens"))]);
+    fields
+}
+
 /// The columns of a batch under construction, filled left to right from the updates' rows.
 pub(super) struct Columns<'a, R> {
     updates: &'a [Update<R>],
@@ -188,7 +198,7 @@ impl<'a, R> Columns<'a, R> {
         Ok(self.push(Arc::new(array)))
     }
 
-    /// Appends the columns of a [`CloneUnit`] (see `tables::clone_unit_fields`).
+    /// Appends the columns of a [`CloneUnit`] (see [`clone_unit_fields`]).
     pub(super) fn clone_unit(self, value: impl Fn(&R) -> &CloneUnit) -> anyhow::Result<Self> {
         self.int64(|r| value(r).unit_key)
             .path(|r| &value(r).path)

@@ -1,12 +1,12 @@
 //! The periodic table's tables as record batches: `matches` (elements found in units),
-//! `element_stats` (what each element amounts to at a time) and `elements` (the catalogue with
-//! each element's stage). Shares of files are written as Float64 fractions, means as Float64;
+//! `element_stats` (what each element amounts to at a time), `elements` (the catalogue with
+//! each element's stage) and `mined_elements` (the clone classes that became elements). Shares of files are written as Float64 fractions, means as Float64;
 //! the rows keep the exact integers they come from.
 
-use super::columns::{changelog_schema, float64, int32, int64, path_fields, text, Columns};
+use super::columns::{changelog_schema, clone_unit_fields, float64, int32, int64, path_fields, text, Columns};
 use super::read::{int64_column, read_updates, text_column, FromBatch};
 use super::{TableRow, Update};
-use crate::rows::{ElementRow, ElementStatsRow, MatchRow};
+use crate::rows::{ElementRow, ElementStatsRow, MatchRow, MinedElementRow};
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field, SchemaRef};
 use std::sync::OnceLock;
@@ -161,4 +161,38 @@ impl FromBatch for AdoptionFigures {
 /// with their times and diffs: the history a resumed job restores element stages from.
 pub fn read_adoption(root: &std::path::Path, through: u64) -> anyhow::Result<Vec<Update<AdoptionFigures>>> {
     read_updates(root, ElementStatsRow::TABLE, through)
+}
+
+impl TableRow for MinedElementRow {
+    const TABLE: &'static str = "mined_elements";
+
+    fn schema() -> SchemaRef {
+        static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+        SCHEMA
+            .get_or_init(|| {
+                let mut fields = vec![
+                    int64("element_id"),
+                    int64("class_id"),
+                    int64("members"),
+                    int64("files"),
+                    text("languages"),
+                    float64("mean_tokens"),
+                ];
+                fields.extend(clone_unit_fields(""));
+                changelog_schema(fields)
+            })
+            .clone()
+    }
+
+    fn to_batch(updates: &[Update<Self>]) -> anyhow::Result<RecordBatch> {
+        Columns::new(updates)?
+            .int64(|r| r.element_id)
+            .int64(|r| r.class_id)
+            .int64_from_u64("members", |r| r.members)?
+            .int64_from_u64("files", |r| r.files)?
+            .text(|r| r.languages.as_str())
+            .float64(|r| mean(r.tokens_sum, r.members))
+            .clone_unit(|r| &r.exemplar)?
+            .finish(Self::schema())
+    }
 }

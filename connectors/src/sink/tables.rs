@@ -20,15 +20,18 @@
 //! | `matches` | symbol, unit_key, path, path_raw, lang, kind, name, start_line, end_line, recogniser (`query` or `exemplar`), score (Int32, percent), cyclomatic, tokens (Int32) |
 //! | `element_stats` | symbol, occurrences, files, total_files (Int64), adoption (Float64, share of files), languages (comma-separated), mean_cyclomatic, mean_tokens (Float64) |
 //! | `elements` | symbol, name, family, category, period (Int32), languages, summary, first_seen (Int64 time, NULL while unseen), peak_adoption (Float64), stage, trend |
+//! | `mined_elements` | element_id (the smallest structural hash among the members), class_id, members, files (Int64), languages, mean_tokens (Float64), then the exemplar member: unit_key, path, path_raw, lang, kind, name, start_line, end_line, tokens (Int32) |
 //!
-//! The rows of the periodic table (`matches`, `element_stats`, `elements`) become batches in
+//! The rows of the periodic table (`matches`, `element_stats`, `elements`, `mined_elements`) become batches in
 //! `element_tables`.
 
-use super::columns::{changelog_schema, int32, int64, path_fields, path_fields_named, text, vector_type, Columns};
+use super::columns::{
+    changelog_schema, clone_unit_fields, int32, int64, path_fields, path_fields_named, text, vector_type, Columns,
+};
 use super::{TableRow, Update};
 use crate::rows::{
     CloneClassRow, CloneMemberRow, ClonePairRow, CommitRow, ElementRow, ElementStatsRow, ErrorRow, FileRow, LineageRow,
-    MatchRow, TimeRow, UnitRow,
+    MatchRow, MinedElementRow, TimeRow, UnitRow,
 };
 use anyhow::bail;
 use arrow_array::RecordBatch;
@@ -50,6 +53,7 @@ pub fn table_names() -> &'static [&'static str] {
         ElementRow::TABLE,
         ClonePairRow::TABLE,
         CloneClassRow::TABLE,
+        MinedElementRow::TABLE,
     ]
 }
 
@@ -68,6 +72,7 @@ pub(super) fn schema_of(table: &str) -> anyhow::Result<SchemaRef> {
         ElementRow::TABLE => ElementRow::schema(),
         ClonePairRow::TABLE => ClonePairRow::schema(),
         CloneClassRow::TABLE => CloneClassRow::schema(),
+        MinedElementRow::TABLE => MinedElementRow::schema(),
         _ => bail!("no table named {table} is known to the sink"),
     })
 }
@@ -170,17 +175,9 @@ impl TableRow for CloneMemberRow {
         static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
         SCHEMA
             .get_or_init(|| {
-                let mut fields = vec![int64("group_id"), int64("unit_key")];
-                fields.extend(path_fields());
-                fields.extend([
-                    text("lang"),
-                    text("kind"),
-                    text("name"),
-                    int32("start_line"),
-                    int32("end_line"),
-                    int32("tokens"),
-                    int64("exact_hash"),
-                ]);
+                let mut fields = vec![int64("group_id")];
+                fields.extend(clone_unit_fields(""));
+                fields.push(int64("exact_hash"));
                 changelog_schema(fields)
             })
             .clone()
@@ -189,14 +186,7 @@ impl TableRow for CloneMemberRow {
     fn to_batch(updates: &[Update<Self>]) -> anyhow::Result<RecordBatch> {
         Columns::new(updates)?
             .int64(|r| r.group_id)
-            .int64(|r| r.unit_key)
-            .path(|r| &r.path)
-            .text(|r| r.lang.name())
-            .text(|r| r.kind.as_str())
-            .text(|r| r.name.as_str())
-            .int32("start_line", |r| r.start_line)?
-            .int32("end_line", |r| r.end_line)?
-            .int32("tokens", |r| r.tokens)?
+            .clone_unit(|r| &r.member)?
             .int64(|r| r.exact_hash)
             .finish(Self::schema())
     }
@@ -336,14 +326,4 @@ impl TableRow for CloneClassRow {
     fn to_batch(updates: &[Update<Self>]) -> anyhow::Result<RecordBatch> {
         Columns::new(updates)?.int64(|r| r.class_id).clone_unit(|r| &r.member)?.finish(Self::schema())
     }
-}
-
-/// The columns of a [`CloneUnit`], each name followed by `suffix`.
-fn clone_unit_fields(suffix: &str) -> Vec<Field> {
-    let named = |name: &str| format!("{name}{suffix}");
-    let mut fields = vec![int64(&named("unit_key"))];
-    fields.extend(path_fields_named(&named("path")));
-    fields.extend([text(&named("lang")), text(&named("kind")), text(&named("name"))]);
-    fields.extend([int32(&named("start_line")), int32(&named("end_line")), int32(&named("tokens"))]);
-    fields
 }
