@@ -1,6 +1,6 @@
 //! `cpt table`: the periodic table of an output folder as one self-contained HTML page. It reads
-//! `elements` and `element_stats` (and a replay's `commits`) through the manifest, at the last
-//! durable time, and writes the page that [`html::render`] makes of them.
+//! `elements`, `element_stats` and `mined_elements` (and a replay's `commits`) through the
+//! manifest, at the last durable time, and writes the page that [`html::render`] makes of them.
 
 mod html;
 mod sparkline;

@@ -1,6 +1,7 @@
 //! `cpt table` on a scan of the real small corpus: the page has one cell per catalogue element
 //! with the occurrences and stage the tables give, and headless Chromium renders it (its DOM
-//! holds every cell; its screenshot is a full-size, far from blank picture). Also the errors of a
+//! holds every cell; its screenshot is a full-size, far from blank picture), and the mined elements
+//! are listed, those in the most files first. Also the errors of a
 //! folder that is not an output folder.
 
 mod common;
@@ -125,6 +126,13 @@ fn the_table_of_a_scan_has_every_element_with_its_figures_and_renders_in_chromiu
         assert!(attributes["class"].ends_with(&format!("stage-{}", stages[symbol])), "colour of {symbol}");
     }
     assert!(!html.contains("http://") && !html.contains("https://"), "the page fetches nothing");
+    // mined_elements: element_id|class_id|members|files|…; the page lists those in the most files first.
+    let mined = final_fields(out.path(), "mined_elements", |fields| fields[3].to_string());
+    let most_files = mined.values().map(|files| files.parse::<u64>().unwrap()).max().expect("mined elements");
+    let listed: Vec<&str> =
+        html.split(r#"<tr data-element=""#).skip(1).filter_map(|row| row.split('"').next()).collect();
+    assert_eq!(listed.len(), mined.len().min(30), "the mined elements, at most 30");
+    assert_eq!(mined[listed[0]], most_files.to_string(), "the first listed is in the most files");
 
     let profile = tempfile::tempdir().expect("chromium profile");
     let dom = headless_chromium(&page, profile.path(), &["--dump-dom".to_string()]);

@@ -2,10 +2,12 @@
 //! header naming the source and the time shown, a legend of stages, and a grid with the families
 //! as column groups and the periods as rows. Each cell shows an element's symbol, name,
 //! occurrences, stage (its colour) and a sparkline of its occurrences; hovering or focusing it
-//! shows the rest of what `elements` and `element_stats` say. Every text from the tables is escaped.
+//! shows the rest of what `elements` and `element_stats` say. Below the grid, the elements mined
+//! from the code's clone classes, those spread over the most files first. Every text from the
+//! tables is escaped.
 
 use super::sparkline::sparkline;
-use cpt_connectors::sink::periodic::{ElementEntry, ElementFigures, PeriodicTable};
+use cpt_connectors::sink::periodic::{ElementEntry, ElementFigures, MinedElement, PeriodicTable};
 use cpt_operators::catalog::stage::Stage;
 use cpt_operators::catalog::{Family, Period};
 use std::collections::BTreeMap;
@@ -13,6 +15,9 @@ use std::fmt::Write;
 
 /// Most cells side by side in one family's block; more elements wrap onto further lines.
 const MAX_BLOCK_COLUMNS: usize = 4;
+
+/// Most mined elements listed below the grid.
+const MAX_MINED_ROWS: usize = 30;
 
 /// The page's style sheet.
 const STYLE: &str = r#"
@@ -53,6 +58,12 @@ h1 { font-size: 1.35rem; margin: 0 0 .2rem; }
 .stage-mature { background: #ddd2f7; }
 .stage-legacy { background: #fde6c4; }
 .stage-deprecated { background: #f9d0d0; }
+.mined { margin-top: 1.5rem; font-size: .8rem; }
+.mined h2 { font-size: 1.1rem; margin: 0 0 .2rem; }
+.mined p { margin: 0 0 .5rem; color: #57606a; }
+.mined table { border-collapse: collapse; }
+.mined th, .mined td { text-align: left; padding: .15rem .6rem .15rem 0; border-bottom: 1px solid #d0d7de; }
+.mined td.number { text-align: right; font-variant-numeric: tabular-nums; }
 "#;
 
 /// The page for `table`.
@@ -86,8 +97,45 @@ pub fn render(table: &PeriodicTable) -> String {
             page.push_str("</div>");
         }
     }
-    page.push_str("</main></body></html>\n");
+    page.push_str("</main>");
+    page.push_str(&mined_section(table));
+    page.push_str("</body></html>\n");
     page
+}
+
+/// The elements mined from clone classes, those in the most files first (then the most members).
+fn mined_section(table: &PeriodicTable) -> String {
+    if table.mined.is_empty() {
+        return String::new();
+    }
+    let mut mined: Vec<&MinedElement> = table.mined.iter().collect();
+    mined.sort_by_key(|m| (std::cmp::Reverse((m.entry.files, m.entry.members)), m.entry.element_id));
+    let units: i64 = mined.iter().map(|m| m.entry.members).sum();
+    let shown = mined.len().min(MAX_MINED_ROWS);
+    let rows: String = mined[..shown]
+        .iter()
+        .map(|m| {
+            let e = &m.entry;
+            format!(
+                r#"<tr data-element="{id}"><td><code>M{label:06x}</code></td><td>{kind} <b>{name}</b></td><td>{languages}</td><td class="number">{members}</td><td class="number">{files}</td><td class="number">{tokens:.0}</td><td>{first}</td><td><code>{path}:{line}</code></td></tr>"#,
+                id = e.element_id,
+                label = (e.element_id as u64) >> 40,
+                kind = escape(&e.kind),
+                name = escape(&e.name),
+                languages = escape(&e.languages.replace(',', ", ")),
+                members = e.members,
+                files = e.files,
+                tokens = e.mean_tokens.0,
+                first = escape(&table.describe_time(m.first_seen)),
+                path = escape(&e.path),
+                line = e.start_line,
+            )
+        })
+        .collect();
+    format!(
+        r#"<section class="mined"><h2>Mined elements</h2><p>{count} clone classes repeated across files ({units} units) are elements grown from the code; the {shown} in the most files, each named by its exemplar:</p><table><thead><tr><th>element</th><th>exemplar</th><th>languages</th><th>members</th><th>files</th><th>mean tokens</th><th>first seen</th><th>where</th></tr></thead><tbody>{rows}</tbody></table></section>"#,
+        count = mined.len(),
+    )
 }
 
 /// The title, the source and time shown, the counts and the legend of stages.
@@ -228,7 +276,7 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{escape, render};
-    use cpt_connectors::sink::periodic::{ElementEntry, ElementFigures, PeriodicTable};
+    use cpt_connectors::sink::periodic::{ElementEntry, ElementFigures, MinedElement, MinedEntry, PeriodicTable};
     use cpt_connectors::sink::read::Float64;
     use cpt_connectors::sink::SourceRecord;
     use std::collections::BTreeMap;
@@ -272,7 +320,23 @@ mod tests {
             figures: BTreeMap::from([("Lp".to_string(), figures)]),
             history: BTreeMap::from([("Lp".to_string(), vec![(1, 5), (3, 12)])]),
             time_labels: BTreeMap::from([(1, "abc1234 2024-05-01".to_string())]),
+            mined: vec![mined(-3, 4, 3, 2), mined(11, 9, 5, 0), mined(12, 3, 3, 1)],
         }
+    }
+
+    fn mined(element_id: i64, members: i64, files: i64, first_seen: u64) -> MinedElement {
+        let entry = MinedEntry {
+            element_id,
+            members,
+            files,
+            languages: "go,rust".into(),
+            mean_tokens: Float64(64.4),
+            kind: "function".into(),
+            name: format!("run<{element_id}>"),
+            path: "src/a.rs".into(),
+            start_line: 7,
+        };
+        MinedElement { entry, first_seen }
     }
 
     #[test]
@@ -305,5 +369,17 @@ mod tests {
         let molecular = page.find("<b>2</b>molecular").expect("period 2");
         let cell = |symbol: &str| page.find(&format!(r#"data-symbol="{symbol}""#)).expect("cell");
         assert!(atomic < cell("Lp") && cell("Lp") < cell("Xx") && cell("Xx") < molecular && molecular < cell("Gd"));
+    }
+
+    #[test]
+    fn mined_elements_are_listed_by_files_then_members_with_their_exemplar() {
+        let page = render(&table());
+        let row = |id: i64| page.find(&format!(r#"<tr data-element="{id}">"#)).expect("a row per mined element");
+        assert!(row(11) < row(-3) && row(-3) < row(12), "5 files first, then 3 files with 4 members, then 3 members");
+        assert!(page.contains("3 clone classes repeated across files (16 units)"));
+        assert!(page.contains("function <b>run&lt;11&gt;</b>") && page.contains("<code>src/a.rs:7</code>"));
+        assert!(page.contains("<td>time 1 (abc1234 2024-05-01)</td>"), "first seen is labelled with its commit");
+        let empty = PeriodicTable { mined: Vec::new(), ..table() };
+        assert!(!render(&empty).contains("Mined elements"));
     }
 }

@@ -1,12 +1,13 @@
 //! The periodic table as an output folder holds it, read back for `cpt table`: the final state of
 //! `elements` (the catalogue with each element's stage), the final `element_stats` figures, and
 //! each element's occurrences at every durable time at which they changed, with labels for those
-//! times (a replay's commits: short sha and date).
+//! times (a replay's commits: short sha and date), and the elements mined from the code's clone
+//! classes with the time each was first seen.
 
 use super::manifest::{read_manifest, utc_date, SourceRecord};
 use super::read::{column, final_state, float64_column, int64_column, read_updates, text_column, Float64, FromBatch};
 use super::{TableRow, Update};
-use crate::rows::{CommitRow, ElementRow, ElementStatsRow};
+use crate::rows::{CommitRow, ElementRow, ElementStatsRow, MinedElementRow};
 use anyhow::{bail, Context};
 use arrow_array::{Array, Int32Array, RecordBatch};
 use std::collections::BTreeMap;
@@ -60,6 +61,38 @@ pub struct ElementFigures {
     pub mean_tokens: Float64,
 }
 
+/// A mined element as a row of `mined_elements` gives it, its exemplar member named.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MinedEntry {
+    /// The element's id (the smallest structural hash among its members).
+    pub element_id: i64,
+    /// Units in its clone class.
+    pub members: i64,
+    /// Files holding them.
+    pub files: i64,
+    /// Their languages, comma-separated.
+    pub languages: String,
+    /// Their mean tokens.
+    pub mean_tokens: Float64,
+    /// The exemplar's kind (`function`, `method`, …).
+    pub kind: String,
+    /// The exemplar's qualified name.
+    pub name: String,
+    /// The exemplar's file.
+    pub path: String,
+    /// The exemplar's first line.
+    pub start_line: i32,
+}
+
+/// A mined element at the durable time and the first time it was an element.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MinedElement {
+    /// What the table says of it.
+    pub entry: MinedEntry,
+    /// The earliest time a row of it was added.
+    pub first_seen: u64,
+}
+
 /// The periodic table of an output folder at its last durable time.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PeriodicTable {
@@ -78,6 +111,8 @@ pub struct PeriodicTable {
     pub history: BTreeMap<String, Vec<(u64, i64)>>,
     /// A label per time where one is known (a replay's commit: short sha and date).
     pub time_labels: BTreeMap<u64, String>,
+    /// The mined elements at the durable time (none for an output written before there were any).
+    pub mined: Vec<MinedElement>,
 }
 
 impl PeriodicTable {
@@ -141,6 +176,46 @@ impl FromBatch for ElementFigures {
             })
             .collect())
     }
+}
+
+impl FromBatch for MinedEntry {
+    fn from_batch(batch: &RecordBatch) -> anyhow::Result<Vec<Self>> {
+        let (ids, members, files) =
+            (int64_column(batch, "element_id")?, int64_column(batch, "members")?, int64_column(batch, "files")?);
+        let (languages, kinds, names, paths) = (
+            text_column(batch, "languages")?,
+            text_column(batch, "kind")?,
+            text_column(batch, "name")?,
+            text_column(batch, "path")?,
+        );
+        let (tokens, start_lines) = (float64_column(batch, "mean_tokens")?, column::<Int32Array>(batch, "start_line")?);
+        Ok((0..batch.num_rows())
+            .map(|row| MinedEntry {
+                element_id: ids.value(row),
+                members: members.value(row),
+                files: files.value(row),
+                languages: languages.value(row).to_string(),
+                mean_tokens: Float64(tokens.value(row)),
+                kind: kinds.value(row).to_string(),
+                name: names.value(row).to_string(),
+                path: paths.value(row).to_string(),
+                start_line: start_lines.value(row),
+            })
+            .collect())
+    }
+}
+
+/// The mined elements of `updates`' final state, each with the earliest time a row of it was added.
+fn mined_elements(updates: Vec<Update<MinedEntry>>) -> Vec<MinedElement> {
+    let mut first_seen: BTreeMap<i64, u64> = BTreeMap::new();
+    for update in updates.iter().filter(|update| update.diff > 0) {
+        let earliest = first_seen.entry(update.row.element_id).or_insert(update.time);
+        *earliest = (*earliest).min(update.time);
+    }
+    final_state(updates)
+        .into_iter()
+        .map(|(entry, _)| MinedElement { first_seen: first_seen[&entry.element_id], entry })
+        .collect()
 }
 
 /// A commit's label: its short sha and its author date.
@@ -208,6 +283,10 @@ pub fn read_periodic_table(root: &Path) -> anyhow::Result<PeriodicTable> {
         .filter(|update| update.diff > 0)
         .map(|update| (update.time, update.row.0))
         .collect();
+    let mined = match manifest.tables.contains_key(MinedElementRow::TABLE) {
+        true => mined_elements(read_updates(root, MinedElementRow::TABLE, durable_time)?),
+        false => Vec::new(),
+    };
     Ok(PeriodicTable {
         source: manifest.source,
         durable_time,
@@ -216,12 +295,13 @@ pub fn read_periodic_table(root: &Path) -> anyhow::Result<PeriodicTable> {
         figures,
         history,
         time_labels,
+        mined,
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{occurrence_history, ElementFigures};
+    use super::{mined_elements, occurrence_history, ElementFigures, MinedEntry};
     use crate::sink::read::Float64;
     use crate::sink::Update;
 
@@ -251,5 +331,31 @@ mod tests {
         let history = occurrence_history(&updates);
         assert_eq!(history["Lp"], vec![(0, 3), (2, 5), (4, 0)]);
         assert_eq!(history["Rx"], vec![(1, 1)]);
+    }
+
+    #[test]
+    fn a_mined_element_is_first_seen_when_a_row_of_it_was_first_added() {
+        let entry = |element_id, members| MinedEntry {
+            element_id,
+            members,
+            files: 3,
+            languages: "go".into(),
+            mean_tokens: Float64(60.0),
+            kind: "function".into(),
+            name: "handle".into(),
+            path: "a.go".into(),
+            start_line: 4,
+        };
+        let update = |row, time, diff| Update { row, time, diff };
+        let updates = vec![
+            update(entry(7, 3), 2, 1),
+            update(entry(7, 3), 5, -1),
+            update(entry(7, 4), 5, 1),
+            update(entry(9, 3), 1, 1),
+            update(entry(9, 3), 4, -1),
+        ];
+        let mined = mined_elements(updates);
+        assert_eq!(mined.len(), 1, "element 9 is gone");
+        assert_eq!((mined[0].entry.members, mined[0].first_seen), (4, 2));
     }
 }
