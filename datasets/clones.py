@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import collections
 import difflib
+import itertools
 import json
 import math
 import random
@@ -234,7 +235,7 @@ def function_text(source: bytes, node) -> str:
     if indent.strip():
         indent = b""
     lines = source[node.start_byte:node.end_byte].split(b"\n")
-    body = [lines[0]] + [ln[len(indent):] if ln.startswith(indent) else ln for ln in lines[1:]]
+    body = [lines[0]] + [ln.removeprefix(indent) for ln in lines[1:]]
     return b"\n".join(body).decode("utf-8") + "\n"
 
 
@@ -252,14 +253,14 @@ def harvest(lang: Language, root: Path) -> tuple[list[Candidate], Pools]:
             node, inside = stack.pop()
             is_fn = node.type in lang.functions
             if is_fn and not inside and not has_descendant(node, lang.functions):
-                candidates.append((path, node))
+                candidates.append((path, source, node))
             for child in node.children:
                 stack.append((child, inside or is_fn))
             collect_pools(lang, source, node, names, comments, statements)
     out = []
-    for path, node in candidates:
+    for path, source, node in candidates:
         try:
-            text = function_text(path.read_bytes(), node)
+            text = function_text(source, node)
         except UnicodeDecodeError:
             continue
         if not MIN_LINES <= text.count("\n") <= MAX_LINES:
@@ -272,6 +273,7 @@ def harvest(lang: Language, root: Path) -> tuple[list[Candidate], Pools]:
     if not (candidates and names and comments and statements):
         raise SystemExit(f"clones: {lang.name}: the sources hold too little to mutate with (functions, names, "
                          f"comments, statements: {len(candidates)}, {len(names)}, {len(comments)}, {len(statements)})")
+    # Names that are keywords or special in one of the languages are never given to an identifier.
     keywords = {"self", "this", "super", "new", "print", "exec", "async", "await", "match", "case", "type"}
     pools = Pools(sorted(n for n in names if n not in keywords), sorted(comments), sorted(statements))
     return out, pools
@@ -322,7 +324,7 @@ def lcs_length(a: list[str], b: list[str]) -> int:
     for token in b:
         u = v & masks.get(token, 0)
         v = ((v + u) | (v - u)) & full
-    return len(a) - bin(v).count("1")
+    return len(a) - v.bit_count()
 
 
 def cosine(a: collections.Counter, b: collections.Counter) -> float:
@@ -349,7 +351,8 @@ class Edits:
         return text
 
     def try_group(self, group: list[tuple[int, int, str]]) -> bool:
-        """Keep the group's replacements when they overlap none kept and the result is valid."""
+        """Keep the group's replacements when they overlap none kept and the result is valid. Two insertions
+        at one place count as overlapping (their order would be ambiguous)."""
         if any(s < ke and ks < e or s == e == ks for s, e, _ in group for ks, ke, _ in self.kept):
             return False
         trial = self.kept + group
@@ -380,7 +383,7 @@ class Mutator:
         self.text = code.text
         self.line_starts = [0] + [i + 1 for i, ch in enumerate(self.text) if ch == "\n"][:-1]
         self.multiline = [code.span(t) for t in code.tokens if t.start_point[0] != t.end_point[0]]
-        self.statements = [n for n in code.nodes(code.lang.blocks) for n in n.named_children
+        self.statements = [n for block in code.nodes(code.lang.blocks) for n in block.named_children
                            if n.type not in COMMENT_TYPES]
 
     # -- helpers
@@ -449,7 +452,7 @@ class Mutator:
     def t1_spacing(self) -> str | None:
         groups = []
         tokens = self.code.tokens
-        for a, b in zip(tokens, tokens[1:]):
+        for a, b in itertools.pairwise(tokens):
             if a.end_point[0] != b.start_point[0] or a.type in COMMENT_TYPES or b.type in COMMENT_TYPES:
                 continue
             (_, ae), (bs, _) = self.code.span(a), self.code.span(b)
@@ -631,17 +634,17 @@ def build_language(lang: Language, root: Path, out: Path, per_language: int, see
     pairs, negatives = [], []
     chosen_ids = {id(c) for c, _ in chosen}
     rest = [c for c in candidates if id(c) not in chosen_ids]
-    lo, hi = lang.wrapper[0].count("\n") + 1, None
+    first = lang.wrapper[0].count("\n") + 1  # the function's first line in its file
     for n, (cand, mutants) in enumerate(chosen):
         family = f"{lang.name}/f{n:03d}"
         orig = f"{family}/orig{lang.ext}"
         write(out / orig, lang, cand.code.text)
-        hi = lo + cand.lines - 1
         for op, text in mutants.items():
             path = f"{family}/{op}{lang.ext}"
             write(out / path, lang, text)
             pairs.append({"family": family, "lang": lang.name, "original": orig, "mutant": path,
-                          "type": OPERATORS[op], "operator": op, "original_lines": [lo, hi],
+                          "type": OPERATORS[op], "operator": op,
+                          "original_lines": [first, first + cand.lines - 1],
                           "changed_lines": changed_lines(cand.code.text, text),
                           "lcs_percent": lcs_percent(cand.norm, Code(lang, text).normalised()),
                           "source": cand.origin})

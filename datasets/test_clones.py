@@ -11,7 +11,6 @@ installs them into scripts/.peers/clones-venv).
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
 import tempfile
 import unittest
@@ -95,7 +94,7 @@ class GeneratorTest(unittest.TestCase):
 
     def test_original_lines_are_the_functions_lines(self):
         for p in self.truth["pairs"]:
-            lang, function = self.function(p["original"])
+            _, function = self.function(p["original"])
             first, last = p["original_lines"]
             lines = (self.out / p["original"]).read_text().splitlines()
             self.assertEqual(lines[first - 1:last], function.splitlines(), p["original"])

@@ -65,7 +65,7 @@ class Tool:
         logs.mkdir(parents=True, exist_ok=True)
         start = time.monotonic()
         with open(logs / f"{self.name}.stdout", "w") as out, open(logs / f"{self.name}.stderr", "w") as err:
-            rc = subprocess.run(self.cmd, cwd=corpus, stdout=out, stderr=err).returncode
+            rc = subprocess.run(self.cmd, cwd=corpus, stdout=out, stderr=err, check=False).returncode
         self.wall_s = time.monotonic() - start
         if rc != 0:
             tail = (logs / f"{self.name}.stderr").read_text(errors="replace")[-2000:]
