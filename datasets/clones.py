@@ -11,9 +11,10 @@ mutated by named operators into other files:
   T2  t2_rename_consistent every identifier renamed, one new name per old name
       t2_rename_arbitrary  every identifier occurrence renamed independently
       t2_literals         number and string literals replaced
-  T3  t3_insert           10-30 % of lines: real statements of the language inserted
-      t3_delete           10-30 % of lines: single-line statements deleted
-      t3_modify           10-30 % of lines: an operator changed, or the statement replaced by a real one
+  T3  t3_insert           10-30 % of the lines: real statements of the language inserted
+      t3_delete           10-30 % of the lines: single-line statements deleted
+      t3_modify           10-30 % of the lines: an operator changed, or the statement replaced by a real one
+                          (a seeded number of one-line edits between 10 % and 30 % of the non-blank lines)
 
 Plus one hard negative per original: a distinct real function of the same language with the closest
 shape (cosine of node-kind counts) among those of similar size. Originals and negatives are pairwise
@@ -143,6 +144,7 @@ class Code:
 
     @property
     def valid(self) -> bool:
+        """Whether the file parses without an error or missing node."""
         return not self.tree.root_node.has_error
 
     def span(self, node) -> tuple[int, int]:
@@ -186,6 +188,7 @@ _PARSERS: dict[str, tree_sitter.Parser] = {}
 
 
 def parser_for(lang: Language) -> tree_sitter.Parser:
+    """One parser per language, made on first use."""
     if lang.name not in _PARSERS:
         _PARSERS[lang.name] = tree_sitter.Parser(tree_sitter.Language(lang.grammar))
     return _PARSERS[lang.name]
@@ -280,6 +283,7 @@ def harvest(lang: Language, root: Path) -> tuple[list[Candidate], Pools]:
 
 
 def has_descendant(node, kinds) -> bool:
+    """Whether a node strictly below node is of one of the kinds."""
     stack = list(node.children)
     while stack:
         n = stack.pop()
@@ -328,6 +332,7 @@ def lcs_length(a: list[str], b: list[str]) -> int:
 
 
 def cosine(a: collections.Counter, b: collections.Counter) -> float:
+    """Cosine similarity of two count vectors."""
     dot = sum(v * b.get(k, 0) for k, v in a.items())
     return dot / math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
 
@@ -433,19 +438,23 @@ class Mutator:
                 out.append((i, n))
         return out
 
-    def t3_count(self) -> int:
+    def t3_range(self) -> tuple[int, int]:
+        """The fewest and most lines a T3 operator changes: 10 % and 30 % of the non-blank lines."""
         lines = sum(1 for ln in self.text.splitlines() if ln.strip())
-        return max(1, round(lines * self.rng.uniform(T3_MIN_FRACTION, T3_MAX_FRACTION)))
+        fewest = max(1, math.ceil(lines * T3_MIN_FRACTION))
+        return fewest, max(fewest, math.floor(lines * T3_MAX_FRACTION))
 
-    def apply(self, kind: str, groups, want: int | None = None) -> str | None:
+    def apply(self, kind: str, groups) -> str | None:
+        """The function with as many groups kept as stay valid; a T3 operator keeps a seeded number of
+        one-line edits in its range, or gives up when fewer apply."""
         edits = Edits(self.code, kind)
+        fewest, most = self.t3_range() if kind == "T3" else (0, None)
+        want = self.rng.randint(fewest, most) if most is not None else None
         for group in groups:
             if want is not None and edits.groups >= want:
                 break
             edits.try_group(group)
-        if kind == "T3" and want is not None and edits.groups < max(1, want * 2 // 3):
-            return None
-        return edits.result()
+        return edits.result() if edits.groups >= fewest else None
 
     # -- T1
 
@@ -561,7 +570,7 @@ class Mutator:
         self.rng.shuffle(lines)
         groups = [[(self.line_starts[i], self.line_starts[i], f"{self.indent(i)}{self.rng.choice(self.pools.statements)}\n")]
                   for i in lines]
-        return self.apply("T3", groups, self.t3_count())
+        return self.apply("T3", groups)
 
     def t3_delete(self) -> str | None:
         found = self.single_line_statements()
@@ -570,7 +579,7 @@ class Mutator:
         for i, _ in found:
             s, e = self.line_span(i)
             groups.append([(s, e + 1, "")])
-        return self.apply("T3", groups, self.t3_count())
+        return self.apply("T3", groups)
 
     def t3_modify(self) -> str | None:
         found = self.single_line_statements()
@@ -583,7 +592,7 @@ class Mutator:
                 groups.append([(*self.code.span(t), OPERATOR_SWAPS[t.type])])
             else:
                 groups.append([(*self.code.span(node), self.rng.choice(self.pools.statements))])
-        return self.apply("T3", groups, self.t3_count())
+        return self.apply("T3", groups)
 
     def run(self) -> dict[str, str] | None:
         """All nine mutants, or None when one operator cannot apply."""
@@ -677,6 +686,7 @@ def hard_negative(cand: Candidate, rest: list[Candidate], taken: list[Candidate]
 
 
 def write(path: Path, lang: Language, text: str) -> None:
+    """Write a function to its benchmark file, inside the language's wrapper."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(lang.wrapper[0] + text + lang.wrapper[1])
 

@@ -11,6 +11,7 @@ installs them into scripts/.peers/clones-venv).
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 import tempfile
 import unittest
@@ -89,7 +90,10 @@ class GeneratorTest(unittest.TestCase):
                 self.assertNotEqual(a.code_tokens(), b.code_tokens(), p["mutant"])
             else:
                 self.assertNotEqual(a.normalised(), b.normalised(), p["mutant"])
-                self.assertGreaterEqual(p["changed_lines"], 1, p["mutant"])
+                lines = sum(1 for ln in original.splitlines() if ln.strip())
+                fewest = max(1, math.ceil(lines * clones.T3_MIN_FRACTION))
+                self.assertLessEqual(fewest, p["changed_lines"], p["mutant"])
+                self.assertLessEqual(p["changed_lines"], max(fewest, math.floor(lines * clones.T3_MAX_FRACTION)))
             self.assertEqual(p["lcs_percent"], clones.lcs_percent(a.normalised(), b.normalised()))
 
     def test_original_lines_are_the_functions_lines(self):
