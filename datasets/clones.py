@@ -2,7 +2,7 @@
 """Build a clone benchmark after Roy & Cordy's mutation framework from real functions of pinned packages.
 
 Real functions (15-80 lines) are taken from the `bench` corpus of corpora.json (Django, three.js,
-RxJS, React Native's Java, libgit2's C, tokio's Rust), each written to a file of its own, and
+tldraw's editor (TypeScript), React Native's Java, libgit2's C, tokio's Rust), each written to a file of its own, and
 mutated by named operators into other files:
 
   T1  t1_spacing          whitespace inside lines added or removed
@@ -106,7 +106,8 @@ LANGUAGES = [
              frozenset({"function_declaration", "method_definition"}), frozenset({"statement_block"}),
              frozenset({"identifier", "property_identifier", "shorthand_property_identifier"}),
              frozenset({"number"}), frozenset({"string_fragment"}), ("//", ""), wrapper=("class Bench {\n", "}\n")),
-    Language("typescript", ".ts", tree_sitter_typescript.language_typescript(), ("npm/tldraw__editor-3.6.1/src",), (".ts",),
+    Language("typescript", ".ts", tree_sitter_typescript.language_typescript(),
+             ("npm/tldraw__editor-3.6.1/src",), (".ts",),
              frozenset({"function_declaration", "method_definition"}), frozenset({"statement_block"}),
              frozenset({"identifier", "property_identifier", "shorthand_property_identifier", "type_identifier"}),
              frozenset({"number"}), frozenset({"string_fragment"}), ("//", ""), wrapper=("class Bench {\n", "}\n"),
@@ -568,8 +569,10 @@ class Mutator:
     def t3_insert(self) -> str | None:
         lines = self.statement_lines()
         self.rng.shuffle(lines)
-        groups = [[(self.line_starts[i], self.line_starts[i], f"{self.indent(i)}{self.rng.choice(self.pools.statements)}\n")]
-                  for i in lines]
+        groups = []
+        for i in lines:
+            statement = self.rng.choice(self.pools.statements)
+            groups.append([(self.line_starts[i], self.line_starts[i], f"{self.indent(i)}{statement}\n")])
         return self.apply("T3", groups)
 
     def t3_delete(self) -> str | None:
