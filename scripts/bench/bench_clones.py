@@ -102,6 +102,7 @@ class Jscpd(Tool):
 
 
 def jscpd_fragment(f: dict) -> Fragment:
+    """One side of a jscpd duplicate (its file name is relative to the scanned folder)."""
     return Fragment(f["name"].removeprefix("./"), f["start"], f["end"])
 
 
@@ -154,17 +155,20 @@ def score(truth: dict, reported: list[tuple[Fragment, Fragment]]) -> dict:
     file_pairs = {tuple(sorted(k)) for k in ranges}
     unknown = sorted({f for pair in file_pairs for f in pair if f not in family})
     correct = sum(1 for a, b in file_pairs if family.get(a) is not None and family.get(a) == family.get(b))
-    with_negative = sum(1 for a, b in file_pairs if "/neg/" in a or "/neg/" in b)
+    negatives = {n["path"] for n in truth["negatives"]}
+    with_negative = sum(1 for a, b in file_pairs if a in negatives or b in negatives)
     return {"found": found, "total": total, "reported_pairs": len(file_pairs), "correct": correct,
             "false_with_negative": with_negative, "same_file": same_file, "fragment_pairs": len(reported),
             "unknown_files": unknown}
 
 
 def ratio(n: int, d: int) -> str:
+    """n / d to three decimals, or a dash when d is 0."""
     return f"{n / d:.3f}" if d else "–"
 
 
 def precision(s: dict) -> str:
+    """Correct reported file pairs over all of them."""
     return ratio(s["correct"], s["reported_pairs"])
 
 
@@ -222,7 +226,9 @@ def main() -> None:
     say(f"corpus: {corpus}: {files:,} files, {len(truth['pairs']):,} truth pairs, "
         f"{len(truth['negatives']):,} hard negatives")
 
-    jscpd = PEERS / "npm" / "jscpd-5.3.3" / "node_modules" / ".bin" / "jscpd"
+    # Absolute paths: the tools run inside the corpus.
+    jscpd = (PEERS / "npm" / "jscpd-5.3.3" / "node_modules" / ".bin" / "jscpd").absolute()
+    args.cpt = args.cpt.absolute()
     if not jscpd.exists():
         raise SystemExit(f"bench-clones: {jscpd} missing (scripts/peers-install.sh npm)")
     if not args.cpt.exists():
