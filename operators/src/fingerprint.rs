@@ -7,7 +7,9 @@
 //! [`LiteralClass`]. A unit's tokens are a contiguous range of the file's tokens, so the file keeps
 //! prefix polynomial hashes modulo the Mersenne prime 2⁶¹−1 and a unit's hash is read off in O(1):
 //! `h(l..r) = P[r] − P[l]·Bʳ⁻ˡ`, finished as `xxh3_with_seed(h ‖ (r−l), seed)`. Whitespace and
-//! comments never reach the stream, so they change neither hash.
+//! comments never reach the stream, so they change neither hash. A file unit's hashes take seeds
+//! of their own: a file that holds one function and nothing else has that function's tokens, but
+//! it is a clone of other files, never of its own function.
 //!
 //! **Token sequence.** The stream also keeps each token's structural value cut to 32 bits; a
 //! unit other than the file unit carries its range of them, which is what the near-miss check
@@ -31,7 +33,7 @@
 //! With signs, colliding features cancel on average, so two units' cosine follows the features
 //! they share: 0.52 % pass, and 42 % of those pass the token check (18 % before).
 
-use crate::model::VECTOR_DIMS;
+use crate::model::{UnitKind, VECTOR_DIMS};
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 /// The kind of a literal token, kept apart in the structural hash.
@@ -62,6 +64,8 @@ const BASE: u64 = 0x0d2b_7c4f_39a8_e615 % MODULUS;
 const EXACT_SEED: u64 = 0x6370_7400_0000_0001;
 const STRUCT_SEED: u64 = 0x6370_7400_0000_0002;
 const VECTOR_SEED: u64 = 0x6370_7400_0000_0003;
+const FILE_EXACT_SEED: u64 = 0x6370_7400_0000_0004;
+const FILE_STRUCT_SEED: u64 = 0x6370_7400_0000_0005;
 const IDENTIFIER_TOKEN: u64 = 0x1d;
 const STRING_TOKEN: u64 = 0x5e;
 const NUMBER_TOKEN: u64 = 0x4e;
@@ -138,11 +142,16 @@ impl TokenStream {
         xxh3_64_with_seed(&bytes, seed)
     }
 
-    /// The (exact, structural) hashes of tokens `start..end`; `start <= end <= len()`.
-    pub fn hashes(&self, start: usize, end: usize) -> (u64, u64) {
+    /// The (exact, structural) hashes of tokens `start..end` as a unit of `kind` (a file unit's
+    /// with the file seeds); `start <= end <= len()`.
+    pub fn hashes(&self, start: usize, end: usize, kind: UnitKind) -> (u64, u64) {
+        let (exact_seed, struct_seed) = match kind {
+            UnitKind::File => (FILE_EXACT_SEED, FILE_STRUCT_SEED),
+            _ => (EXACT_SEED, STRUCT_SEED),
+        };
         (
-            Self::range(&self.exact, &self.powers, start, end, EXACT_SEED),
-            Self::range(&self.structural, &self.powers, start, end, STRUCT_SEED),
+            Self::range(&self.exact, &self.powers, start, end, exact_seed),
+            Self::range(&self.structural, &self.powers, start, end, struct_seed),
         )
     }
 
@@ -248,8 +257,12 @@ mod tests {
         for t in ["(", "b", ")"] {
             part.push(t.as_bytes(), TokenClass::Plain);
         }
-        assert_eq!(whole.hashes(1, 4), part.hashes(0, 3));
-        assert_ne!(whole.hashes(0, 3), part.hashes(0, 3));
+        let function = UnitKind::Function;
+        assert_eq!(whole.hashes(1, 4, function), part.hashes(0, 3, function));
+        assert_ne!(whole.hashes(0, 3, function), part.hashes(0, 3, function));
+        let (file, unit) = (part.hashes(0, 3, UnitKind::File), part.hashes(0, 3, function));
+        assert!(file.0 != unit.0 && file.1 != unit.1, "a file never shares a hash with its only unit");
+        assert_eq!(part.hashes(0, 3, UnitKind::Method), unit, "units other than files hash alike");
         assert_eq!(whole.structural_tokens(1, 4), part.structural_tokens(0, 3));
     }
 

@@ -397,7 +397,7 @@ impl<'a> Walker<'a> {
             let ordinal = seen.entry((draft.kind, name.clone())).or_insert(0);
             let id = LocalUnitId { kind: draft.kind, name: name.clone(), ordinal: *ordinal };
             *ordinal += 1;
-            let (exact_hash, struct_hash) = self.tokens.hashes(draft.first_token, draft.end_token);
+            let (exact_hash, struct_hash) = self.tokens.hashes(draft.first_token, draft.end_token, draft.kind);
             units.push(UnitFingerprint {
                 id: id.clone(),
                 parent: draft.parent.map(|p| ids[p].clone()),
