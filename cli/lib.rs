@@ -4,6 +4,7 @@
 
 mod cache;
 mod catalog;
+mod similarity;
 mod table;
 
 use cache::CacheCommand;
@@ -68,6 +69,10 @@ pub enum Command {
     /// column groups, periods as rows, each element's occurrences, stage and history.
     #[command(after_help = TABLE_EXAMPLES)]
     Table(table::TableArgs),
+    /// The near-miss similarity join on vector files: export an output's unit vectors, generate
+    /// synthetic ones, run and time the self-join and an incremental batch.
+    #[command(subcommand)]
+    Similarity(similarity::SimilarityCommand),
 }
 
 const TOP_EXAMPLES: &str = "Examples:
@@ -77,6 +82,7 @@ const TOP_EXAMPLES: &str = "Examples:
   cpt watch . --out /tmp/live follow this folder's changes into /tmp/live until Ctrl-C
   cpt catalog list            the periodic table's elements
   cpt table                   render ./cpt-out's periodic table as ./cpt-out/periodic-table.html
+  cpt similarity join FILE    the near-miss self-join of a vector file (`cpt similarity export` writes one)
   cpt scan --help             every option of scan, with more examples";
 
 const REPLAY_EXAMPLES: &str = "Examples:
@@ -479,6 +485,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Watch(args) => watch(args),
         Command::Catalog(command) => catalog::run(command),
         Command::Table(args) => table::run(args),
+        Command::Similarity(command) => similarity::run(command),
     }
 }
 

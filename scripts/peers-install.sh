@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Install the peer tools of the benchmarks under scripts/.peers/ (git-ignored), idempotently.
 #
-#   scripts/peers-install.sh            # all: ast-grep, jscpd 5 and 4 (npm), tokei (cargo), PyDriller (pip)
+#   scripts/peers-install.sh            # all: ast-grep, jscpd 5 and 4 (npm), tokei (cargo), PyDriller and faiss (pip)
 #   scripts/peers-install.sh npm        # only the npm ones (seconds)
 #   scripts/peers-install.sh tokei      # only tokei (compiles: 3-5 min on 2 cores)
 #   scripts/peers-install.sh pydriller  # only PyDriller, in a virtual environment of its own
+#   scripts/peers-install.sh faiss      # only faiss-cpu (with numpy), in a virtual environment of its own
 #
 # Needs node/npm, a Rust toolchain (cargo) and python3 with venv. Versions are pinned below; a tool
 # already installed at its pinned version is left alone.
@@ -18,6 +19,7 @@ JSCPD5_VERSION=5.3.3
 JSCPD4_VERSION=4.3.0
 TOKEI_VERSION=15.0.0
 PYDRILLER_VERSION=2.12
+FAISS_VERSION=1.15.1
 
 log() { echo "peers-install: $*" >&2; }
 
@@ -73,13 +75,27 @@ install_pydriller() {
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "pydriller==$PYDRILLER_VERSION"
 }
 
+install_faiss() {
+  local venv="$PEERS/faiss-$FAISS_VERSION"
+  if [[ -x "$venv/bin/python" ]] && [[ "$("$venv/bin/python" -c \
+      "import faiss; print(faiss.__version__)" 2>/dev/null)" == "$FAISS_VERSION" ]]; then
+    log "faiss-cpu $FAISS_VERSION already installed in $venv"
+    return 0
+  fi
+  log "installing faiss-cpu $FAISS_VERSION and numpy into $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "faiss-cpu==$FAISS_VERSION" numpy
+}
+
 what="${1:-all}"
 case "$what" in
-  all) install_npm; install_tokei; install_pydriller ;;
+  all) install_npm; install_tokei; install_pydriller; install_faiss ;;
   npm) install_npm ;;
   tokei) install_tokei ;;
   pydriller) install_pydriller ;;
-  *) echo "usage: $0 [all|npm|tokei|pydriller]" >&2; exit 2 ;;
+  faiss) install_faiss ;;
+  *) echo "usage: $0 [all|npm|tokei|pydriller|faiss]" >&2; exit 2 ;;
 esac
 
 # Where each binary lives (sourced by bench-scan.sh through `peers-install.sh paths`).

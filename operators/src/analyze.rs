@@ -2,9 +2,11 @@
 
 use crate::kinds;
 use crate::metrics::line_count;
-use crate::model::{AnalysisConfig, ErrorReason, FileStats, InputError, Lang, ParsedContent};
+use crate::model::{
+    AnalysisConfig, ErrorReason, FileStats, InputError, Lang, ParsedContent, UnitFingerprint, VECTOR_DIMS,
+};
 use crate::policy;
-use crate::units;
+use crate::units::{self, Extraction};
 use std::cell::RefCell;
 use tree_sitter::{Parser, Tree};
 
@@ -36,25 +38,10 @@ pub fn analyze_with<R>(
     cfg: &AnalysisConfig,
     then: impl FnOnce(&Tree, &ParsedContent) -> R,
 ) -> (ParsedContent, Option<R>) {
-    if let Some(error) = policy::check(bytes, cfg) {
-        return (rejected(error.reason, error.detail), None);
-    }
-    let table = kinds::compiled(lang);
-    let tree = PARSER.with(|parser| {
-        let mut parser = parser.borrow_mut();
-        parser.set_language(&table.language).ok()?;
-        parser.parse(bytes, None)
-    });
-    let Some(tree) = tree else {
-        return (rejected(ErrorReason::TooComplex, "the parser gave up".to_string()), None);
+    let (tree, extraction, lines) = match parse(bytes, lang, cfg) {
+        Ok(parsed) => parsed,
+        Err(rejected) => return (rejected, None),
     };
-    let nodes = tree.root_node().descendant_count() as u64;
-    if nodes > cfg.max_nodes {
-        let detail = format!("{nodes} syntax nodes, over the budget of {}", cfg.max_nodes);
-        return (rejected(ErrorReason::TooComplex, detail), None);
-    }
-    let lines = line_count(bytes);
-    let extraction = units::extract(&tree, bytes, table, lines);
     let mut errors = Vec::new();
     if let Some(line) = extraction.first_error_line {
         errors.push(InputError {
@@ -72,4 +59,41 @@ pub fn analyze_with<R>(
     let parsed = ParsedContent { file: Some(file), units: extraction.units, errors, matches: Vec::new() };
     let extra = then(&tree, &parsed);
     (parsed, Some(extra))
+}
+
+/// The units of a content as [`analyze`] finds them, each with its vector before quantisation
+/// (see [`crate::fingerprint::FeatureCounts::unquantised`]): what measures the int8 vectors against
+/// exact float ones. None for a rejected content.
+pub fn analyze_unquantised(
+    bytes: &[u8],
+    lang: Lang,
+    cfg: &AnalysisConfig,
+) -> Option<Vec<(UnitFingerprint, [f64; VECTOR_DIMS])>> {
+    let (_, extraction, _) = parse(bytes, lang, cfg).ok()?;
+    Some(extraction.units.into_iter().zip(extraction.counts.iter().map(|c| c.unquantised())).collect())
+}
+
+/// Checks the policy, parses and extracts: the tree, its extraction and the content's lines, or
+/// the rejected content's result.
+fn parse(bytes: &[u8], lang: Lang, cfg: &AnalysisConfig) -> Result<(Tree, Extraction, u32), ParsedContent> {
+    if let Some(error) = policy::check(bytes, cfg) {
+        return Err(rejected(error.reason, error.detail));
+    }
+    let table = kinds::compiled(lang);
+    let tree = PARSER.with(|parser| {
+        let mut parser = parser.borrow_mut();
+        parser.set_language(&table.language).ok()?;
+        parser.parse(bytes, None)
+    });
+    let Some(tree) = tree else {
+        return Err(rejected(ErrorReason::TooComplex, "the parser gave up".to_string()));
+    };
+    let nodes = tree.root_node().descendant_count() as u64;
+    if nodes > cfg.max_nodes {
+        let detail = format!("{nodes} syntax nodes, over the budget of {}", cfg.max_nodes);
+        return Err(rejected(ErrorReason::TooComplex, detail));
+    }
+    let lines = line_count(bytes);
+    let extraction = units::extract(&tree, bytes, table, lines);
+    Ok((tree, extraction, lines))
 }

@@ -229,17 +229,22 @@ impl FeatureCounts {
         }
     }
 
-    /// The int8 vector: `sign(c) · round(127 · sqrt(|c| / max |c|))` per dimension.
-    pub fn quantise(&self) -> Vec<i8> {
+    /// The vector before rounding: `sign(c) · 127 · sqrt(|c| / max |c|)` per dimension, all zero
+    /// without counts. The engine keeps only its rounding ([`FeatureCounts::quantise`]); this is
+    /// what measures what the rounding costs.
+    pub fn unquantised(&self) -> [f64; VECTOR_DIMS] {
         let max = self.0.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0);
         if max == 0 {
-            return vec![0; VECTOR_DIMS];
+            return [0.0; VECTOR_DIMS];
         }
         let max = f64::from(max);
-        self.0
-            .iter()
-            .map(|&c| (f64::from(c.signum()) * (127.0 * (f64::from(c.unsigned_abs()) / max).sqrt()).round()) as i8)
-            .collect()
+        self.0.map(|c| f64::from(c.signum()) * 127.0 * (f64::from(c.unsigned_abs()) / max).sqrt())
+    }
+
+    /// The int8 vector: `sign(c) · round(127 · sqrt(|c| / max |c|))` per dimension (rounding
+    /// halves away from zero, so the sign can be applied before or after).
+    pub fn quantise(&self) -> Vec<i8> {
+        self.unquantised().iter().map(|x| x.round() as i8).collect()
     }
 }
 

@@ -28,6 +28,8 @@ pub const MAX_NAME_CHARS: usize = 120;
 pub(crate) struct Extraction {
     /// The units, the file unit first, then in source order.
     pub units: Vec<UnitFingerprint>,
+    /// Each unit's feature counts (its vector before quantisation), in the order of `units`.
+    pub counts: Vec<FeatureCounts>,
     /// Leaf tokens of the whole file.
     pub tokens: u32,
     /// ERROR and MISSING nodes.
@@ -425,6 +427,7 @@ impl<'a> Walker<'a> {
         }
         Extraction {
             units,
+            counts: self.drafts.into_iter().map(|draft| draft.counts).collect(),
             tokens: u32::try_from(self.tokens.len()).unwrap_or(u32::MAX),
             error_nodes: self.error_nodes,
             first_error_line: self.first_error_line,

@@ -21,6 +21,7 @@ pub mod periodic;
 pub mod read;
 mod readback;
 mod tables;
+pub mod vectors;
 
 pub use element_tables::{read_adoption, AdoptionFigures};
 pub use fault::ABORT_AFTER_COMMIT_VARIABLE;

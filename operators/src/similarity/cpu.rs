@@ -29,7 +29,7 @@ impl CpuJoin {
 
     /// Refuses what [`SimilarityJoin::apply`] must not apply: keys twice on a side, removals that
     /// do not match a resident entry of this shard, insertions of keys that stay resident.
-    fn check(&self, batch: &Batch) -> Result<(), JoinError> {
+    pub(crate) fn check(&self, batch: &Batch) -> Result<(), JoinError> {
         let mut removed = HashSet::with_capacity(batch.removed.len());
         for entry in &batch.removed {
             if !removed.insert(entry.key) {
@@ -46,7 +46,7 @@ impl CpuJoin {
     }
 
     /// Refuses keys twice among `inserted`, and owned keys that are resident and not in `removed`.
-    fn check_insertions(&self, inserted: &[Entry], removed: &HashSet<UnitKey>) -> Result<(), JoinError> {
+    pub(crate) fn check_insertions(&self, inserted: &[Entry], removed: &HashSet<UnitKey>) -> Result<(), JoinError> {
         let mut keys = HashSet::with_capacity(inserted.len());
         for entry in inserted {
             if !keys.insert(entry.key) {

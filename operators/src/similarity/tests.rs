@@ -1,7 +1,9 @@
-//! The joins against a brute-force oracle: the full self-join on every kernel, the incremental join
-//! over random batch sequences (sharded or not), planted threshold cases, restore and refusals.
+//! The joins against a brute-force oracle: the full self-join on every kernel and thread count, the
+//! incremental join over random batch sequences (sharded, or on threads), planted threshold cases,
+//! restore and refusals.
 
 use super::contract::score;
+use super::interface::consolidate;
 use super::planted::planted;
 use super::*;
 use crate::model::VECTOR_DIMS;
@@ -102,6 +104,15 @@ proptest! {
             let band = entries.iter().enumerate().map(|(i, x)| entries[i + 1..].iter().filter(|y| in_band(x, y, params)).count());
             prop_assert_eq!(stats.compared, band.sum::<usize>() as u64, "exactly the pairs in the size band are compared");
         }
+        let (_, one_thread) = join_all(Kernel::detect(), params, &entries).unwrap();
+        for threads in 1..=3 {
+            let (parts, stats) =
+                join_threads(Kernel::detect(), params, &entries, threads, |acc: &mut Vec<Pair>, p| acc.push(p)).unwrap();
+            let mut pairs = parts.concat();
+            pairs.sort_unstable();
+            prop_assert_eq!(&pairs, &expected, "{} threads", threads);
+            prop_assert_eq!(stats, one_thread, "the threads split the comparisons");
+        }
     }
 
     #[test]
@@ -115,6 +126,7 @@ proptest! {
     ) {
         let mut joins: Vec<CpuJoin> =
             (0..shards).map(|i| CpuJoin::new(params, Shard::new(i, shards).unwrap(), kernel)).collect();
+        let mut threaded = ThreadedJoin::new(params, shards, kernel);
         let mut resident: BTreeMap<UnitKey, Entry> = BTreeMap::new();
         let mut state = BTreeMap::new();
         for intents in &batches {
@@ -130,12 +142,18 @@ proptest! {
                     resident.insert(*key, new);
                 }
             }
+            let mut sharded_deltas = Vec::new();
             for join in &mut joins {
-                accumulate(&mut state, &join.apply(&batch).unwrap())?;
+                let deltas = join.apply(&batch).unwrap();
+                accumulate(&mut state, &deltas)?;
+                sharded_deltas.extend(deltas);
             }
+            consolidate(&mut sharded_deltas);
+            prop_assert_eq!(threaded.apply(&batch).unwrap(), sharded_deltas, "threads emit the shards' deltas");
             let final_set: Vec<Entry> = resident.values().copied().collect();
             let state_pairs: BTreeSet<Pair> = state.keys().copied().collect();
             prop_assert_eq!(state_pairs, oracle(&final_set, params));
+            prop_assert_eq!(threaded.resident(), resident.len());
             prop_assert_eq!(joins.iter().map(|j| j.resident()).sum::<usize>(), resident.len());
         }
     }
@@ -218,6 +236,12 @@ fn refused_batches_leave_the_join_as_it_was() {
         assert_eq!(join.resident(), 1);
     }
     assert_eq!(join_all(Kernel::portable(), JoinParams::default(), &[one, one]), Err(JoinError::DuplicateKey(1)));
+    let mut threaded = ThreadedJoin::new(JoinParams::default(), 2, Kernel::detect());
+    threaded.restore(&[one]).unwrap();
+    assert_eq!(threaded.restore(&[one]), Err(JoinError::AlreadyResident(1)));
+    let half_refused = Batch { removed: vec![], inserted: vec![Entry { key: 4, ..two }, one] };
+    assert_eq!(threaded.apply(&half_refused), Err(JoinError::AlreadyResident(1)));
+    assert_eq!(threaded.resident(), 1, "no shard applied the refused batch");
     // A shard that does not hold key 1 cannot check its removal; it joins it with its residents.
     let mut other = CpuJoin::new(JoinParams::default(), Shard::new(0, 2).unwrap(), Kernel::detect());
     assert_eq!(other.apply(&Batch { removed: vec![], inserted: vec![two] }).unwrap().len(), 0);
