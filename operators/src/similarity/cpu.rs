@@ -3,12 +3,13 @@
 //! self-join, retractions first (ARCHITECTURE §4a).
 
 use super::blocked::{self, Rows};
-use super::contract::{score, JoinParams, Pair, PairDelta, UnitKey};
+use super::contract::{score, JoinParams, Pair, PairDelta};
 use super::interface::{consolidate, Batch, JoinError, SimilarityJoin};
 use super::kernel::Kernel;
 use super::self_join::band_join;
 use super::shard::Shard;
 use super::store::ResidentStore;
+use super::validate::{check_batch, check_insertions};
 use super::vector::Entry;
 use std::collections::HashSet;
 
@@ -25,38 +26,6 @@ impl CpuJoin {
     /// An empty join of `shard` with `params`, computing dot products with `kernel`.
     pub fn new(params: JoinParams, shard: Shard, kernel: Kernel) -> CpuJoin {
         CpuJoin { params, shard, kernel, store: ResidentStore::default() }
-    }
-
-    /// Refuses what [`SimilarityJoin::apply`] must not apply: keys twice on a side, removals that
-    /// do not match a resident entry of this shard, insertions of keys that stay resident.
-    fn check(&self, batch: &Batch) -> Result<(), JoinError> {
-        let mut removed = HashSet::with_capacity(batch.removed.len());
-        for entry in &batch.removed {
-            if !removed.insert(entry.key) {
-                return Err(JoinError::DuplicateKey(entry.key));
-            }
-            if self.shard.owns(entry.key) {
-                let slot = self.store.slot_of(entry.key).ok_or(JoinError::NotResident(entry.key))?;
-                if self.store.entry(slot) != *entry {
-                    return Err(JoinError::RemovedMismatch(entry.key));
-                }
-            }
-        }
-        self.check_insertions(&batch.inserted, &removed)
-    }
-
-    /// Refuses keys twice among `inserted`, and owned keys that are resident and not in `removed`.
-    fn check_insertions(&self, inserted: &[Entry], removed: &HashSet<UnitKey>) -> Result<(), JoinError> {
-        let mut keys = HashSet::with_capacity(inserted.len());
-        for entry in inserted {
-            if !keys.insert(entry.key) {
-                return Err(JoinError::DuplicateKey(entry.key));
-            }
-            if self.shard.owns(entry.key) && self.store.slot_of(entry.key).is_some() && !removed.contains(&entry.key) {
-                return Err(JoinError::AlreadyResident(entry.key));
-            }
-        }
-        Ok(())
     }
 
     /// Appends `(pair, diff)` for every pair of `entries` with a resident outside the sorted slots
@@ -90,7 +59,7 @@ impl CpuJoin {
 
 impl SimilarityJoin for CpuJoin {
     fn apply(&mut self, batch: &Batch) -> Result<Vec<PairDelta>, JoinError> {
-        self.check(batch)?;
+        check_batch(&self.store, self.shard, batch)?;
         let mut deltas = Vec::new();
         let mut leaving: Vec<usize> = batch.removed.iter().filter_map(|e| self.store.slot_of(e.key)).collect();
         leaving.sort_unstable();
@@ -107,7 +76,7 @@ impl SimilarityJoin for CpuJoin {
     }
 
     fn restore(&mut self, entries: &[Entry]) -> Result<(), JoinError> {
-        self.check_insertions(entries, &HashSet::new())?;
+        check_insertions(&self.store, self.shard, entries, &HashSet::new())?;
         for entry in entries.iter().filter(|e| self.shard.owns(e.key)) {
             self.store.insert(entry);
         }

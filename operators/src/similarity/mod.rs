@@ -8,27 +8,35 @@
 //! - [`self_join`]: the self-join of a set, size-sorted so that pairs outside the band are skipped.
 //! - [`store`]: resident vectors in slots with a free list (the layout a GPU mirrors).
 //! - [`interface`]: the [`SimilarityJoin`] trait (batches in, pair deltas out) and its errors.
+//! - `validate`: the checks of a batch that every join runs first.
 //! - [`cpu`]: the CPU implementation, incremental and shardable.
+//! - [`gpu`]: the GPU implementation (CUDA through cudarc, loaded at run time) and the choice of device.
+//! - [`backend`]: which join a dataflow operator builds: CPU, or GPU on a chosen device.
 //! - [`shard`]: which worker holds which vector, and how a dataflow operator uses the join.
 //! - [`verify`]: the token check of a candidate pair (LCS ratio), as NiCad does.
 //! - [`vector_file`]: a binary file of entries, for checks that run outside the engine (GPU).
 //! - [`planted`]: vector pairs exactly at the integer threshold and one step either side.
 
+pub mod backend;
 pub mod blocked;
 pub mod contract;
 pub mod cpu;
+pub mod gpu;
 pub mod interface;
 pub mod kernel;
 pub mod planted;
 pub mod self_join;
 pub mod shard;
 pub mod store;
+pub(crate) mod validate;
 pub mod vector;
 pub mod vector_file;
 pub mod verify;
 
 pub use contract::{similarity_percent, JoinParams, Pair, PairDelta, SizeRatio, Threshold, UnitKey};
+pub use backend::JoinBackend;
 pub use cpu::CpuJoin;
+pub use gpu::GpuJoin;
 pub use interface::{Batch, JoinError, SimilarityJoin};
 pub use kernel::Kernel;
 pub use self_join::{join_all, join_each};
