@@ -19,6 +19,7 @@ use cpt_connectors::sink::{OpenMode, OutputDir, RunInfo};
 use cpt_connectors::walk::ScanPolicy;
 use cpt_operators::catalog::Catalog;
 use cpt_operators::model::AnalysisConfig;
+use cpt_operators::similarity::JoinBackend;
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,6 +41,9 @@ pub struct RunSettings {
     pub min_tokens: u32,
     /// How near-miss clone pairs are found; `None`: they are not (`--no-near-miss`).
     pub near_miss: Option<NearMissParams>,
+    /// The device of the similarity joins (`--gpu`); not in the configuration hash, since every
+    /// device gives the same pairs.
+    pub join_backend: JoinBackend,
     /// Which files are looked at.
     pub policy: ScanPolicy,
     /// How contents are analysed; its `catalog` is the fingerprint of [`RunSettings::catalog`].
@@ -162,6 +166,7 @@ impl RunSettings {
             min_tokens: self.min_tokens,
             catalog: Arc::clone(&self.catalog),
             near_miss: self.near_miss,
+            join_backend: self.join_backend.clone(),
             stats: Arc::clone(&stats),
             failure: Arc::new(JobFailure::default()),
             telemetry,

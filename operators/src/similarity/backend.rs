@@ -41,7 +41,9 @@ impl JoinBackend {
     pub fn description(&self) -> String {
         match self {
             JoinBackend::Cpu => format!("CPU ({} kernel)", Kernel::detect().name()),
-            JoinBackend::Gpu { device, memory_mib } => format!("{} (up to {memory_mib} MiB per join)", device.description()),
+            JoinBackend::Gpu { device, memory_mib } => {
+                format!("{} (up to {memory_mib} MiB per join)", device.description())
+            }
         }
     }
 }

@@ -33,8 +33,8 @@ pub mod vector;
 pub mod vector_file;
 pub mod verify;
 
-pub use contract::{similarity_percent, JoinParams, Pair, PairDelta, SizeRatio, Threshold, UnitKey};
 pub use backend::JoinBackend;
+pub use contract::{similarity_percent, JoinParams, Pair, PairDelta, SizeRatio, Threshold, UnitKey};
 pub use cpu::CpuJoin;
 pub use gpu::GpuJoin;
 pub use interface::{Batch, JoinError, SimilarityJoin};

@@ -42,13 +42,28 @@ pub struct GpuJoin {
 impl GpuJoin {
     /// An empty join of `shard` under `params` on `device`, holding at most `memory_mib` MiB of
     /// device memory; fails when the device refuses a stream or the first buffers.
-    pub fn new(device: Arc<GpuDevice>, params: JoinParams, shard: Shard, memory_mib: u64) -> Result<GpuJoin, JoinError> {
+    pub fn new(
+        device: Arc<GpuDevice>,
+        params: JoinParams,
+        shard: Shard,
+        memory_mib: u64,
+    ) -> Result<GpuJoin, JoinError> {
         let stream = device.context.new_stream().map_err(device_error)?;
         let mut budget = Budget::new(memory_mib);
         let residents = DeviceResidents::new(&stream, &mut budget)?;
         let queries = DeviceSide::new(&stream, 0, &mut budget)?;
         let finder = Finder::new(&device, &stream, &mut budget)?;
-        Ok(GpuJoin { params, shard, store: ResidentStore::default(), device, stream, budget, residents, queries, finder })
+        Ok(GpuJoin {
+            params,
+            shard,
+            store: ResidentStore::default(),
+            device,
+            stream,
+            budget,
+            residents,
+            queries,
+            finder,
+        })
     }
 
     /// Device bytes the join holds.
@@ -65,7 +80,13 @@ impl GpuJoin {
 
     /// Appends the pair deltas of `entries` with the residents outside the sorted slots
     /// `excluded`, and within `entries` where this shard owns the pair, each with `diff`.
-    fn join_changes(&mut self, entries: &[Entry], excluded: &[usize], diff: i64, deltas: &mut Vec<PairDelta>) -> Result<(), JoinError> {
+    fn join_changes(
+        &mut self,
+        entries: &[Entry],
+        excluded: &[usize],
+        diff: i64,
+        deltas: &mut Vec<PairDelta>,
+    ) -> Result<(), JoinError> {
         if entries.is_empty() {
             return Ok(());
         }

@@ -117,7 +117,8 @@ impl Finder {
     ) -> Result<(), JoinError> {
         let (q, r) = (piece.queries.start, piece.rows.start);
         let q_vectors = queries.vectors.slice(q * VECTOR_DIMS..);
-        let (q_norms, q_roots, q_sizes) = (queries.norms.slice(q..), queries.roots.slice(q..), queries.sizes.slice(q..));
+        let (q_norms, q_roots, q_sizes) =
+            (queries.norms.slice(q..), queries.roots.slice(q..), queries.sizes.slice(q..));
         let r_vectors = rows.vectors.slice(r * VECTOR_DIMS..);
         let (r_norms, r_roots, r_sizes) = (rows.norms.slice(r..), rows.roots.slice(r..), rows.sizes.slice(r..));
         let (q_count, q_base) = (piece.queries.len() as i32, q as i32);

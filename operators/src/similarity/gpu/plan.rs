@@ -52,7 +52,8 @@ mod tests {
 
     #[test]
     fn every_wanted_pair_is_in_exactly_one_piece() {
-        for (n, m, triangular) in [(1, 1, true), (300, 300, true), (513, 513, true), (257, 1000, false), (0, 5, false)] {
+        for (n, m, triangular) in [(1, 1, true), (300, 300, true), (513, 513, true), (257, 1000, false), (0, 5, false)]
+        {
             for (query_chunk, row_chunk) in [(128, 128), (256, 128), (128, 384), (1 << 16, 1 << 30)] {
                 let pieces = pieces(n, m, triangular, query_chunk, row_chunk);
                 for q in 0..n {

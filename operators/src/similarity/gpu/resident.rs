@@ -25,6 +25,7 @@ impl DeviceResidents {
     pub fn new(stream: &Arc<CudaStream>, budget: &mut Budget) -> Result<DeviceResidents, JoinError> {
         let slots = DeviceSide::new(stream, 0, budget)?;
         let updates = DeviceSide::new(stream, 0, budget)?;
+        budget.replace(0, updates.capacity() as u64 * 4)?;
         let update_slots = stream.alloc_zeros(updates.capacity()).map_err(device_error)?;
         Ok(DeviceResidents { slots, updates, update_slots })
     }
@@ -77,9 +78,18 @@ impl DeviceResidents {
         };
         let updates = &self.updates;
         let mut launch = stream.launch_builder(&device.scatter_slots);
-        launch.arg(&self.update_slots).arg(&updates.vectors).arg(&updates.norms).arg(&updates.roots).arg(&updates.sizes);
+        launch
+            .arg(&self.update_slots)
+            .arg(&updates.vectors)
+            .arg(&updates.norms)
+            .arg(&updates.roots)
+            .arg(&updates.sizes);
         launch.arg(&count);
-        launch.arg(&mut self.slots.vectors).arg(&mut self.slots.norms).arg(&mut self.slots.roots).arg(&mut self.slots.sizes);
+        launch
+            .arg(&mut self.slots.vectors)
+            .arg(&mut self.slots.norms)
+            .arg(&mut self.slots.roots)
+            .arg(&mut self.slots.sizes);
         // SAFETY: the arguments match scatter_slots's signature; `count` updates are staged and
         // every slot index is below the mirror's capacity.
         unsafe { launch.launch(config) }.map(drop).map_err(device_error)

@@ -104,7 +104,10 @@ impl DeviceSide {
         }
         let mut grown = DeviceSide::new(stream, super::budget::grown(self.capacity, needed), budget)?;
         let copy = (|| {
-            stream.memcpy_dtod(&self.vectors.slice(..used * VECTOR_DIMS), &mut grown.vectors.slice_mut(..used * VECTOR_DIMS))?;
+            stream.memcpy_dtod(
+                &self.vectors.slice(..used * VECTOR_DIMS),
+                &mut grown.vectors.slice_mut(..used * VECTOR_DIMS),
+            )?;
             stream.memcpy_dtod(&self.norms.slice(..used), &mut grown.norms.slice_mut(..used))?;
             stream.memcpy_dtod(&self.roots.slice(..used), &mut grown.roots.slice_mut(..used))?;
             stream.memcpy_dtod(&self.sizes.slice(..used), &mut grown.sizes.slice_mut(..used))

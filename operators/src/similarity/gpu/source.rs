@@ -39,11 +39,8 @@ pub fn compile(major: i32, minor: i32) -> Result<Ptx, String> {
         // Newer or unlisted devices take sm_80 PTX, which the driver compiles for them.
         _ => "compute_80",
     };
-    let options = CompileOptions {
-        arch: Some(arch),
-        options: vec!["--std=c++17".to_string()],
-        ..CompileOptions::default()
-    };
+    let options =
+        CompileOptions { arch: Some(arch), options: vec!["--std=c++17".to_string()], ..CompileOptions::default() };
     compile_ptx_with_opts(SOURCE, options).map_err(|error| {
         let detail = match error {
             CompileError::CompileError { log, .. } => log.to_string_lossy().into_owned(),
