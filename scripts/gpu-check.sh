@@ -2,12 +2,14 @@
 # The GPU join's check on a machine with a GPU and no Rust toolchain (ARCHITECTURE §4a):
 #
 #   scripts/gpu-check.sh DIR        # DIR: what scripts/gpu-prepare.sh made (cpt, cpt-operators-tests,
-#                                   #      real-100k.vec, these scripts); results also under $OUT if set
+#                                   #      real-100k.vec, planted.vec and planted-cpu.txt, these scripts);
+#                                   #      results also under $OUT if set
 #
 # 1. Identical pairs, GPU vs CPU: the operators' GPU tests on the device (planted pairs exactly at the
 #    integer threshold and one step either side for θ = 1..100, random incremental batches against an
 #    i128 oracle, more hits than the first hit buffer, the memory bound), on both device paths; the
-#    self-join of 100,000 real unit vectors, pair for pair; 1,000,000 random vectors with 1 % planted
+#    self-join of 100,000 real unit vectors, pair for pair; planted.vec (the threshold cases, extreme
+#    vectors and near-threshold clusters, with the CPU's pairs made beside it); 1,000,000 random vectors with 1 % planted
 #    near-duplicates, on both paths, against the CPU on the first 10,000 rows as queries.
 # 2. A table: self-join time for N = 100k and 1M at D = 128, θ = 0.9, pairs, effective TOPS
 #    (2·128·N(N−1)/2 operations over the time), and 10,000 changed vectors against 1M resident.
@@ -39,6 +41,10 @@ export RUST_LOG="${RUST_LOG:-info}"
 
 step() { echo; echo "== $*"; }
 # Runs a cpt command that prints one JSON line, tags it and appends it to the results.
+# Fails unless two sorted pair files are identical (compare.py then prints the first differences).
+same_pairs() {
+  if cmp -s "$1" "$2"; then echo "identical: $(wc -l <"$1") pairs ($1 = $2)"; else python3 "$DIR/compare.py" "$1" "$2"; exit 1; fi
+}
 record() {
   local label="$1"; shift
   local line
@@ -61,10 +67,16 @@ step "1b. 100,000 real unit vectors: GPU (tensor, cublas) vs CPU, pair for pair"
 record real-100k-cpu similarity join "$DIR/real-100k.vec" --device cpu --pairs "$WORK/real-cpu.txt"
 for path in tensor cublas; do
   record "real-100k-$path" similarity join "$DIR/real-100k.vec" --device gpu --gpu-path "$path" --pairs "$WORK/real-$path.txt"
-  python3 "$DIR/compare.py" "$WORK/real-cpu.txt" "$WORK/real-$path.txt"
+  same_pairs "$WORK/real-cpu.txt" "$WORK/real-$path.txt"
 done
 
-step "1c. 1,000,000 random vectors with 1 % near-duplicates: GPU vs CPU on the first 10,000 rows"
+step "1c. planted pairs exactly at the threshold and one step either side, extremes, near-threshold clusters"
+for path in tensor cublas; do
+  record "planted-$path" similarity join "$DIR/planted.vec" --device gpu --gpu-path "$path" --pairs "$WORK/planted-$path.txt"
+  same_pairs "$DIR/planted-cpu.txt" "$WORK/planted-$path.txt"
+done
+
+step "1d. 1,000,000 random vectors with 1 % near-duplicates: GPU vs CPU on the first 10,000 rows"
 "$CPT" similarity generate --count 1000000 --near-duplicates 1 --seed 7 --to "$WORK/random-1m.vec"
 "$CPT" similarity generate --count 100000 --near-duplicates 1 --seed 7 --to "$WORK/random-100k.vec"
 record random-1m-cpu-sample similarity join "$WORK/random-1m.vec" --queries 10000 --device cpu --pairs "$WORK/1m-cpu.txt"
@@ -72,7 +84,7 @@ for path in tensor cublas; do
   record "random-1m-$path" similarity join "$WORK/random-1m.vec" --device gpu --gpu-path "$path" --pairs "$WORK/1m-$path.txt"
   python3 "$DIR/compare.py" "$WORK/1m-cpu.txt" "$WORK/1m-$path.txt" --keys-of "$WORK/random-1m.vec" --first 10000
 done
-python3 "$DIR/compare.py" "$WORK/1m-tensor.txt" "$WORK/1m-cublas.txt"
+same_pairs "$WORK/1m-tensor.txt" "$WORK/1m-cublas.txt"
 
 step "2. timings"
 record random-100k-tensor similarity join "$WORK/random-100k.vec" --device gpu --gpu-path tensor

@@ -4,8 +4,8 @@
 #   scripts/gpu-prepare.sh [DIR]     # default target/gpu-check
 #
 # It holds the stripped release `cpt`, the operators' test binary (its GPU tests run on the device),
-# 100,000 real unit vectors exported from a scan of datasets/cache/bench (real-100k.vec), and the
-# check's scripts. Built here (x86-64); the binaries load CUDA at run time, so nothing CUDA is needed
+# 100,000 real unit vectors exported from a scan of datasets/cache/bench (real-100k.vec), planted
+# threshold cases with the CPU's pairs (planted.vec, planted-cpu.txt), and the check's scripts. Built here (x86-64); the binaries load CUDA at run time, so nothing CUDA is needed
 # to build them. Prints the folder's size (it must stay well under 64 MiB).
 set -euo pipefail
 
@@ -30,6 +30,9 @@ if [[ ! -s "$DIR/real-100k.vec" ]]; then
   target/release/cpt similarity export "$scan_out/out" --to "$DIR/real-100k.vec" --limit 100000
   rm -rf "$scan_out"
 fi
+
+cargo run --release --locked -p cpt-operators --example similarity_vectors -- write "$DIR/planted.vec" 20000 7 90
+cargo run --release --locked -p cpt-operators --example similarity_vectors -- pairs "$DIR/planted.vec" 90 50 >"$DIR/planted-cpu.txt"
 
 cp scripts/gpu-check.sh scripts/gpu/*.py "$DIR/"
 du -sh "$DIR"/*

@@ -305,7 +305,8 @@ fn gpu_planted_threshold_cases_are_decided_exactly() {
 }
 
 /// 3,000 vectors, half of them near one base: many tiles, over a million pairs (past the first
-/// hit buffer, so a launch is run again), then a batch changing a tenth of them.
+/// hit buffer, so a launch is run again), as a full self-join and as a first batch, then a batch
+/// changing a tenth of them.
 #[test]
 fn gpu_join_equals_the_cpu_join_past_a_tile_and_a_hit_buffer() {
     for path in [GpuPath::Tensor, GpuPath::Cublas] {
@@ -324,6 +325,8 @@ fn gpu_join_equals_the_cpu_join_past_a_tile_and_a_hit_buffer() {
         let first = Batch { removed: vec![], inserted: entries.clone() };
         let expected = cpu.apply(&first).unwrap();
         assert!(expected.len() > 1 << 20, "{} pairs", expected.len());
+        let (all, _) = join_all(Kernel::detect(), params, &entries).unwrap();
+        assert_eq!(gpu.join_all(&entries).unwrap(), all, "{} path", path.name());
         assert_eq!(gpu.apply(&first).unwrap(), expected, "{} path", path.name());
         let changed: Vec<Entry> = entries.iter().step_by(10).map(|e| Entry { size: e.size + 1, ..*e }).collect();
         let second = Batch { removed: entries.iter().step_by(10).copied().collect(), inserted: changed };

@@ -16,7 +16,7 @@ use super::launch::{Finder, Side};
 use super::resident::DeviceResidents;
 use super::side::{device_error, DeviceSide, Staging};
 use crate::similarity::blocked::Rows;
-use crate::similarity::contract::{JoinParams, PairDelta};
+use crate::similarity::contract::{JoinParams, Pair, PairDelta};
 use crate::similarity::interface::{consolidate, Batch, JoinError, SimilarityJoin};
 use crate::similarity::shard::Shard;
 use crate::similarity::store::ResidentStore;
@@ -52,7 +52,7 @@ impl GpuJoin {
         let mut budget = Budget::new(memory_mib);
         let residents = DeviceResidents::new(&stream, &mut budget)?;
         let queries = DeviceSide::new(&stream, 0, &mut budget)?;
-        let finder = Finder::new(&device, &stream, &mut budget)?;
+        let finder = Finder::new(Arc::clone(&device), Arc::clone(&stream), &mut budget)?;
         Ok(GpuJoin {
             params,
             shard,
@@ -71,11 +71,36 @@ impl GpuJoin {
         self.budget.held()
     }
 
-    /// Makes room on the device for the store's slots after inserting `arriving` owned entries
-    /// (an upper bound: freed slots are reused first), before anything changes.
-    fn reserve(&mut self, arriving: usize) -> Result<(), JoinError> {
+    /// The self-join of `entries` (each pair once, sorted), on the device, leaving the residents
+    /// as they are: what [`join_all`](crate::similarity::join_all) computes on the CPU.
+    pub fn join_all(&mut self, entries: &[Entry]) -> Result<Vec<Pair>, JoinError> {
+        check_insertions(&ResidentStore::default(), Shard::whole(), entries, &HashSet::new())?;
+        self.queries.reserve(&self.stream, entries.len(), 0, &mut self.budget)?;
+        let rows = self.upload(entries)?;
+        let queries = Side { data: &self.queries, count: entries.len() };
+        let hits = self.finder.find(queries, queries, true, self.params, &mut self.budget)?;
+        let mut deltas = Vec::with_capacity(hits.len());
+        within_deltas(&hits, entries, &rows, Shard::whole(), 1, &mut deltas);
+        let mut pairs: Vec<Pair> = deltas.into_iter().map(|(pair, _)| pair).collect();
+        pairs.sort_unstable();
+        Ok(pairs)
+    }
+
+    /// Makes room on the device, before anything changes, for a batch of `changes` vectors on a
+    /// side and the store's slots after inserting `arriving` owned entries (an upper bound: freed
+    /// slots are reused first).
+    fn reserve(&mut self, changes: usize, arriving: usize) -> Result<(), JoinError> {
+        self.queries.reserve(&self.stream, changes, 0, &mut self.budget)?;
         let used = self.store.rows().len();
         self.residents.reserve(&self.stream, used + arriving, used, &mut self.budget)
+    }
+
+    /// Writes `entries` (at most the query side's capacity) to the query side and returns them
+    /// as host rows.
+    fn upload(&mut self, entries: &[Entry]) -> Result<Rows, JoinError> {
+        let rows = Rows::new(entries.iter().map(|e| e.vector).collect());
+        self.queries.fill(&self.stream, &Staging::of(&rows, 0..entries.len(), |i| entries[i].size))?;
+        Ok(rows)
     }
 
     /// Appends the pair deltas of `entries` with the residents outside the sorted slots
@@ -90,32 +115,18 @@ impl GpuJoin {
         if entries.is_empty() {
             return Ok(());
         }
-        let rows = Rows::new(entries.iter().map(|e| e.vector).collect());
-        let staging = Staging::of(&rows, 0..entries.len(), |i| entries[i].size);
-        self.queries.reserve(&self.stream, entries.len(), 0, &mut self.budget)?;
-        self.queries.fill(&self.stream, &staging)?;
+        let rows = self.upload(entries)?;
         let queries = Side { data: &self.queries, count: entries.len() };
         let residents = Side { data: self.residents.side(), count: self.store.rows().len() };
-        let (device, stream, params) = (&self.device, &self.stream, self.params);
-        let cross = self.finder.find(device, stream, queries, residents, false, params, &mut self.budget)?;
+        let cross = self.finder.find(queries, residents, false, self.params, &mut self.budget)?;
         cross_deltas(&cross, entries, &rows, &self.store, excluded, diff, deltas);
-        let within = self.finder.find(device, stream, queries, queries, true, params, &mut self.budget)?;
+        let within = self.finder.find(queries, queries, true, self.params, &mut self.budget)?;
         within_deltas(&within, entries, &rows, self.shard, diff, deltas);
         Ok(())
     }
 
-    /// Puts the owned `entries` in slots on the host and on the device.
-    fn insert_owned(&mut self, entries: &[Entry]) -> Result<(), JoinError> {
-        let slots: Vec<usize> =
-            entries.iter().filter(|e| self.shard.owns(e.key)).map(|entry| self.store.insert(entry)).collect();
-        self.residents.write(&self.device, &self.stream, &self.store, &slots, &mut self.budget)
-    }
-}
-
-impl SimilarityJoin for GpuJoin {
-    fn apply(&mut self, batch: &Batch) -> Result<Vec<PairDelta>, JoinError> {
-        check_batch(&self.store, self.shard, batch)?;
-        self.reserve(batch.inserted.iter().filter(|e| self.shard.owns(e.key)).count())?;
+    /// Applies a checked batch whose room is reserved.
+    fn apply_checked(&mut self, batch: &Batch) -> Result<Vec<PairDelta>, JoinError> {
         let mut deltas = Vec::new();
         let mut leaving: Vec<usize> = batch.removed.iter().filter_map(|e| self.store.slot_of(e.key)).collect();
         leaving.sort_unstable();
@@ -131,9 +142,30 @@ impl SimilarityJoin for GpuJoin {
         Ok(deltas)
     }
 
+    /// Puts the owned `entries` in slots on the host and on the device.
+    fn insert_owned(&mut self, entries: &[Entry]) -> Result<(), JoinError> {
+        let slots: Vec<usize> =
+            entries.iter().filter(|e| self.shard.owns(e.key)).map(|entry| self.store.insert(entry)).collect();
+        self.residents.write(&self.device, &self.stream, &self.store, &slots, &mut self.budget)
+    }
+}
+
+impl SimilarityJoin for GpuJoin {
+    fn apply(&mut self, batch: &Batch) -> Result<Vec<PairDelta>, JoinError> {
+        check_batch(&self.store, self.shard, batch)?;
+        let arriving = batch.inserted.iter().filter(|e| self.shard.owns(e.key)).count();
+        self.reserve(batch.removed.len().max(batch.inserted.len()), arriving)?;
+        // Past this point the batch is being applied: a refusal now (a hit buffer that cannot
+        // grow) leaves the join half-changed, so it is reported as a broken join.
+        self.apply_checked(batch).map_err(|error| match error {
+            JoinError::DeviceMemory { .. } => JoinError::Device(format!("{error}, in the middle of a batch")),
+            other => other,
+        })
+    }
+
     fn restore(&mut self, entries: &[Entry]) -> Result<(), JoinError> {
         check_insertions(&self.store, self.shard, entries, &HashSet::new())?;
-        self.reserve(entries.iter().filter(|e| self.shard.owns(e.key)).count())?;
+        self.reserve(0, entries.iter().filter(|e| self.shard.owns(e.key)).count())?;
         self.insert_owned(entries)?;
         self.stream.synchronize().map_err(device_error)
     }

@@ -33,8 +33,11 @@ pub(super) struct Side<'a> {
     pub count: usize,
 }
 
-/// The hit buffer and, on the cuBLAS path, the handle and the block of dot products.
+/// The launches of one join on its stream: the hit buffer and, on the cuBLAS path, the handle and
+/// the block of dot products.
 pub(super) struct Finder {
+    device: Arc<GpuDevice>,
+    stream: Arc<CudaStream>,
     hits: CudaSlice<i32>,
     found: CudaSlice<u32>,
     capacity: usize,
@@ -43,13 +46,13 @@ pub(super) struct Finder {
 
 impl Finder {
     /// A finder for `device`'s path, its buffers accounted in `budget`.
-    pub fn new(device: &GpuDevice, stream: &Arc<CudaStream>, budget: &mut Budget) -> Result<Finder, JoinError> {
+    pub fn new(device: Arc<GpuDevice>, stream: Arc<CudaStream>, budget: &mut Budget) -> Result<Finder, JoinError> {
         budget.replace(0, FIRST_HIT_CAPACITY as u64 * BYTES_PER_HIT)?;
         let blas = match device.path() {
             GpuPath::Tensor => None,
             GpuPath::Cublas => {
                 budget.replace(0, (BLAS_BLOCK * BLAS_BLOCK * 4) as u64)?;
-                let handle = CudaBlas::new(Arc::clone(stream)).map_err(|e| JoinError::Device(e.to_string()))?;
+                let handle = CudaBlas::new(Arc::clone(&stream)).map_err(|e| JoinError::Device(e.to_string()))?;
                 Some((handle, stream.alloc_zeros(BLAS_BLOCK * BLAS_BLOCK).map_err(device_error)?))
             }
         };
@@ -58,6 +61,8 @@ impl Finder {
             found: stream.alloc_zeros(1).map_err(device_error)?,
             capacity: FIRST_HIT_CAPACITY,
             blas,
+            device,
+            stream,
         })
     }
 
@@ -65,30 +70,29 @@ impl Finder {
     /// `triangular` the two are one set and only `row > query` counts. Indices are the sides'.
     pub fn find(
         &mut self,
-        device: &GpuDevice,
-        stream: &Arc<CudaStream>,
         queries: Side,
         rows: Side,
         triangular: bool,
         params: JoinParams,
         budget: &mut Budget,
     ) -> Result<Vec<Hit>, JoinError> {
-        let (query_chunk, row_chunk) = match device.path() {
+        let (query_chunk, row_chunk) = match self.device.path() {
             GpuPath::Tensor => (QUERY_CHUNK, padded(rows.count)),
             GpuPath::Cublas => (BLAS_BLOCK, BLAS_BLOCK),
         };
         let mut hits = Vec::new();
         for piece in pieces(queries.count, rows.count, triangular, query_chunk, row_chunk) {
             loop {
-                stream.memset_zeros(&mut self.found).map_err(device_error)?;
-                self.launch(device, stream, &piece, queries.data, rows.data, triangular, params)?;
-                let found = stream.clone_dtoh(&self.found).map_err(device_error)?[0] as usize;
+                self.stream.memset_zeros(&mut self.found).map_err(device_error)?;
+                self.launch(&piece, queries.data, rows.data, triangular, params)?;
+                let found = self.stream.clone_dtoh(&self.found).map_err(device_error)?[0] as usize;
                 match overflow(found, self.capacity) {
                     None => {
-                        hits.extend(decode(&stream.clone_dtoh(&self.hits.slice(..3 * found)).map_err(device_error)?));
+                        let raw = self.stream.clone_dtoh(&self.hits.slice(..3 * found)).map_err(device_error)?;
+                        hits.extend(decode(&raw));
                         break;
                     }
-                    Some(capacity) => self.grow(stream, capacity, budget)?,
+                    Some(capacity) => self.grow(capacity, budget)?,
                 }
             }
         }
@@ -96,19 +100,16 @@ impl Finder {
     }
 
     /// Replaces the hit buffer with one of `capacity` hits.
-    fn grow(&mut self, stream: &Arc<CudaStream>, capacity: usize, budget: &mut Budget) -> Result<(), JoinError> {
+    fn grow(&mut self, capacity: usize, budget: &mut Budget) -> Result<(), JoinError> {
         budget.replace(self.capacity as u64 * BYTES_PER_HIT, capacity as u64 * BYTES_PER_HIT)?;
-        self.hits = stream.alloc_zeros(3 * capacity).map_err(device_error)?;
+        self.hits = self.stream.alloc_zeros(3 * capacity).map_err(device_error)?;
         self.capacity = capacity;
         Ok(())
     }
 
     /// Launches the kernels of one piece on `stream`.
-    #[allow(clippy::too_many_arguments)]
     fn launch(
         &mut self,
-        device: &GpuDevice,
-        stream: &Arc<CudaStream>,
         piece: &Piece,
         queries: &DeviceSide,
         rows: &DeviceSide,
@@ -127,6 +128,7 @@ impl Finder {
         let theta = i32::from(params.threshold.percent());
         let ratio = i32::from(params.size_ratio.percent());
         let capacity = self.capacity as u32;
+        let (device, stream) = (&self.device, &self.stream);
         match &mut self.blas {
             None => {
                 let config = LaunchConfig {
@@ -173,7 +175,7 @@ fn gemm<R: DevicePtr<i8>, Q: DevicePtr<i8>>(
     m: i32,
     n: i32,
 ) -> Result<(), JoinError> {
-    debug_assert!(m as usize % TILE == 0 && n as usize % TILE == 0);
+    debug_assert!((m as usize).is_multiple_of(TILE) && (n as usize).is_multiple_of(TILE));
     let (alpha, beta) = (1i32, 0i32);
     let dims = VECTOR_DIMS as i32;
     let (a, _a) = rows.device_ptr(stream);

@@ -30,7 +30,9 @@ impl Piece {
 /// of [`TILE`]). With `triangular` the two are one set and a piece is kept only if it holds a pair
 /// `row > query` and starts no earlier than its queries; every such pair lies in exactly one piece, as does every pair otherwise.
 pub fn pieces(queries: usize, rows: usize, triangular: bool, query_chunk: usize, row_chunk: usize) -> Vec<Piece> {
-    debug_assert!(query_chunk % TILE == 0 && row_chunk % TILE == 0 && query_chunk > 0 && row_chunk > 0);
+    debug_assert!(
+        query_chunk.is_multiple_of(TILE) && row_chunk.is_multiple_of(TILE) && query_chunk > 0 && row_chunk > 0
+    );
     let mut out = Vec::new();
     for q in (0..queries).step_by(query_chunk) {
         let query_end = (q + query_chunk).min(queries);

@@ -55,10 +55,15 @@ mod tests {
     use super::*;
 
     /// Compiles the kernels with the real NVRTC where the library is found (CI installs the
-    /// `nvidia-cuda-nvrtc-cu12` wheel and points `LD_LIBRARY_PATH` at it); needs no GPU.
+    /// `nvidia-cuda-nvrtc-cu12` wheel, points `LD_LIBRARY_PATH` at it and sets
+    /// `CPT_NVRTC_REQUIRED`, so that there it cannot skip); needs no GPU.
     #[test]
     fn the_kernels_compile_for_ampere_and_hopper() {
         if !nvrtc_present() {
+            assert!(
+                std::env::var_os("CPT_NVRTC_REQUIRED").is_none(),
+                "CPT_NVRTC_REQUIRED is set but libnvrtc is not found"
+            );
             eprintln!("SKIPPED: libnvrtc not found (pip install nvidia-cuda-nvrtc-cu12 and add its lib folder to LD_LIBRARY_PATH)");
             return;
         }
