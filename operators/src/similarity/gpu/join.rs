@@ -66,11 +66,6 @@ impl GpuJoin {
         })
     }
 
-    /// Device bytes the join holds.
-    pub fn device_bytes(&self) -> u64 {
-        self.budget.held()
-    }
-
     /// The self-join of `entries` (each pair once, sorted), on the device, leaving the residents
     /// as they are: what [`join_all`](crate::similarity::join_all) computes on the CPU.
     pub fn join_all(&mut self, entries: &[Entry]) -> Result<Vec<Pair>, JoinError> {

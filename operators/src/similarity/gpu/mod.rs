@@ -26,4 +26,3 @@ pub mod source;
 pub use choice::{choose, GpuChoice, GpuMode, GpuRequired};
 pub use device::{GpuDevice, GpuPath, Unusable};
 pub use join::GpuJoin;
-pub use side::Staging;

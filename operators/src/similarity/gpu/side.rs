@@ -16,7 +16,7 @@ pub(super) fn device_error(error: DriverError) -> JoinError {
 
 /// Vectors with their norms, roots and sizes on the host, laid out as the device holds them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Staging {
+pub(super) struct Staging {
     /// Row-major int8 components, `VECTOR_DIMS` per vector.
     pub vectors: Vec<i8>,
     /// `|v|²` of each.
@@ -43,11 +43,6 @@ impl Staging {
     /// The number of vectors.
     pub fn len(&self) -> usize {
         self.norms.len()
-    }
-
-    /// True when there are none.
-    pub fn is_empty(&self) -> bool {
-        self.norms.is_empty()
     }
 }
 
