@@ -96,8 +96,11 @@ __global__ void __launch_bounds__(256) join_tiles(
     const int group = lane / 4, in_group = lane % 4;
     const int warp_q = (warp / 4) * 64, warp_r = (warp % 4) * 32;
     int acc[4][4][4];
+#pragma unroll
     for (int m = 0; m < 4; m++)
+#pragma unroll
         for (int n = 0; n < 4; n++)
+#pragma unroll
             for (int i = 0; i < 4; i++)
                 acc[m][n][i] = 0;
 
