@@ -150,22 +150,26 @@ impl SimilarityJoin for GpuJoin {
         check_batch(&self.store, self.shard, batch)?;
         let arriving = batch.inserted.iter().filter(|e| self.shard.owns(e.key)).count();
         self.reserve(batch.removed.len().max(batch.inserted.len()), arriving)?;
-        // Past this point the batch is being applied: a refusal now (a hit buffer that cannot
-        // grow) leaves the join half-changed, so it is reported as a broken join.
-        self.apply_checked(batch).map_err(|error| match error {
-            JoinError::DeviceMemory { .. } => JoinError::Device(format!("{error}, in the middle of a batch")),
-            other => other,
-        })
+        self.apply_checked(batch).map_err(broken)
     }
 
     fn restore(&mut self, entries: &[Entry]) -> Result<(), JoinError> {
         check_insertions(&self.store, self.shard, entries, &HashSet::new())?;
         self.reserve(0, entries.iter().filter(|e| self.shard.owns(e.key)).count())?;
-        self.insert_owned(entries)?;
+        self.insert_owned(entries).map_err(broken)?;
         self.stream.synchronize().map_err(device_error)
     }
 
     fn resident(&self) -> usize {
         self.store.len()
+    }
+}
+
+/// An error met after a batch began to change the join (a buffer that could not grow): the join is
+/// then half-changed, so even a refusal is reported as a broken join.
+fn broken(error: JoinError) -> JoinError {
+    match error {
+        JoinError::DeviceMemory { .. } => JoinError::Device(format!("{error}, in the middle of a batch")),
+        other => other,
     }
 }
