@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The GPU join's check on a machine with a GPU and no Rust toolchain (ARCHITECTURE §4a):
 #
-#   scripts/gpu-check.sh DIR        # DIR: what scripts/gpu-prepare.sh made (cpt, cpt-operators-tests,
+#   scripts/gpu-check.sh DIR        # DIR: what scripts/gpu-prepare.sh made (cpt.gz, cpt-operators-tests.gz,
 #                                   #      real-100k.vec, planted.vec and planted-cpu.txt, these scripts);
 #                                   #      results also under $OUT if set
 #
-# 1. Identical pairs, GPU vs CPU: the operators' GPU tests on the device (planted pairs exactly at the
+# 1. Identical pairs, GPU vs CPU: the operators' GPU tests on the device (the kernels compiled by the
+#    machine's NVRTC, planted pairs exactly at the
 #    integer threshold and one step either side for θ = 1..100, random incremental batches against an
 #    i128 oracle, more hits than the first hit buffer, the memory bound), on both device paths; the
 #    self-join of 100,000 real unit vectors, pair for pair; planted.vec (the threshold cases, extreme
@@ -20,8 +21,12 @@
 set -euo pipefail
 
 DIR="$(cd "${1:?usage: scripts/gpu-check.sh DIR (made by scripts/gpu-prepare.sh)}" && pwd)"
-CPT="$DIR/cpt"
 WORK="$(mktemp -d)"
+for binary in cpt cpt-operators-tests; do
+  gunzip -c "$DIR/$binary.gz" >"$WORK/$binary"
+  chmod +x "$WORK/$binary"
+done
+CPT="$WORK/cpt"
 RESULTS="$WORK/results.jsonl"
 trap 'if [[ -n "${OUT:-}" ]]; then cp -r "$WORK"/*.jsonl "$WORK"/*.md "$WORK"/*.log "$OUT"/ 2>/dev/null || true; fi' EXIT
 
@@ -58,7 +63,7 @@ step "device"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$WORK/device.log"
 
 step "1a. the operators' GPU tests on the device (both paths)"
-"$DIR/cpt-operators-tests" gpu_ --test-threads 1 --nocapture 2>&1 | tee "$WORK/tests.log"
+"$WORK/cpt-operators-tests" gpu --test-threads 1 --nocapture 2>&1 | tee "$WORK/tests.log"
 if grep -q SKIPPED "$WORK/tests.log"; then
   echo "FAIL: a GPU test was skipped on the GPU machine (see above)"; exit 1
 fi

@@ -3,10 +3,11 @@
 #
 #   scripts/gpu-prepare.sh [DIR]     # default target/gpu-check
 #
-# It holds the stripped release `cpt`, the operators' test binary (its GPU tests run on the device),
-# 100,000 real unit vectors exported from a scan of datasets/cache/bench (real-100k.vec), planted
-# threshold cases with the CPU's pairs (planted.vec, planted-cpu.txt), and the check's scripts. Built here (x86-64); the binaries load CUDA at run time, so nothing CUDA is needed
-# to build them. Prints the folder's size (it must stay well under 64 MiB).
+# It holds the stripped release `cpt` and the operators' test binary (gzipped; its GPU tests run
+# on the device), 100,000 real unit vectors exported from a scan of datasets/cache/bench
+# (real-100k.vec), planted threshold cases with the CPU's pairs (planted.vec, planted-cpu.txt) and
+# the check's scripts. Built here (x86-64); the binaries load CUDA at run time, so nothing CUDA is
+# needed to build them. Prints the folder's size (it must stay well under 64 MiB).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,8 +21,10 @@ for line in sys.stdin:
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "cpt_operators" and m["profile"]["test"]:
         print(m["executable"])')"
+# Stripped and gzipped (the release cpt is 40 MB stripped, 10 MB gzipped); gpu-check.sh unpacks them.
 strip -o "$DIR/cpt" target/release/cpt
 strip -o "$DIR/cpt-operators-tests" "$tests"
+gzip -9 -f "$DIR/cpt" "$DIR/cpt-operators-tests"
 
 if [[ ! -s "$DIR/real-100k.vec" ]]; then
   python3 datasets/fetch.py bench
