@@ -25,8 +25,9 @@ use cpt_dataflow::summary::Summary;
 use cpt_dataflow::watch::{run_watch, WatchJob};
 use cpt_operators::catalog::{load, Catalog, Loaded};
 use cpt_operators::model::{AnalysisConfig, Lang};
+use cpt_operators::similarity::gpu::{choose, GpuChoice, GpuDevice, GpuMode, GpuPath};
 use cpt_operators::similarity::verify::LcsRatio;
-use cpt_operators::similarity::{JoinParams, Threshold};
+use cpt_operators::similarity::{JoinBackend, JoinParams, Threshold};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -194,6 +195,45 @@ pub struct WatchArgs {
     pub run: RunArgs,
 }
 
+/// What `--gpu` asks for.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GpuArg {
+    /// A usable GPU if there is one, else the CPU.
+    Auto,
+    /// A usable GPU, or no run.
+    On,
+    /// The CPU, without looking for a GPU.
+    Off,
+}
+
+impl From<GpuArg> for GpuMode {
+    fn from(arg: GpuArg) -> GpuMode {
+        match arg {
+            GpuArg::Auto => GpuMode::Auto,
+            GpuArg::On => GpuMode::On,
+            GpuArg::Off => GpuMode::Off,
+        }
+    }
+}
+
+/// What `--gpu-path` asks for.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GpuPathArg {
+    /// The tensor-core kernel with the threshold fused.
+    Tensor,
+    /// cuBLAS int8 GEMM per block, then the threshold kernel.
+    Cublas,
+}
+
+impl From<GpuPathArg> for GpuPath {
+    fn from(arg: GpuPathArg) -> GpuPath {
+        match arg {
+            GpuPathArg::Tensor => GpuPath::Tensor,
+            GpuPathArg::Cublas => GpuPath::Cublas,
+        }
+    }
+}
+
 /// Options shared by `scan`, `replay` and `watch`.
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -236,6 +276,19 @@ pub struct RunArgs {
     #[arg(long, value_name = "F", default_value_t = MiningRules::default().min_files,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub mine_files: u32,
+    /// Run the similarity join on a GPU: auto (the first usable one, else the CPU; the log says
+    /// which and why), on (refuse to start without one), off (never look for one). Same pairs on
+    /// every device.
+    #[arg(long, value_enum, default_value_t = GpuArg::Auto)]
+    pub gpu: GpuArg,
+    /// Device memory the similarity joins of this process may hold, in MiB (shared among its
+    /// workers); a join that would need more stops the run with a message.
+    #[arg(long, value_name = "MIB", default_value_t = 8192, value_parser = clap::value_parser!(u64).range(64..))]
+    pub gpu_memory: u64,
+    /// How the GPU computes dot products: tensor (the tensor-core kernel with the threshold fused)
+    /// or cublas (cuBLAS int8 GEMM per block, then a threshold kernel: the fallback).
+    #[arg(long, value_enum, default_value_t = GpuPathArg::Tensor)]
+    pub gpu_path: GpuPathArg,
     /// Only these languages, comma-separated: rust, python, javascript, typescript, tsx, go, java, c, cpp.
     #[arg(long, value_delimiter = ',', value_parser = parse_lang)]
     pub lang: Vec<Lang>,
@@ -414,6 +467,27 @@ impl RunArgs {
         Ok(Some(NearMissParams { join: JoinParams { threshold, ..JoinParams::default() }, lcs }))
     }
 
+    /// The device of the similarity joins as `--gpu` decides (a GPU is looked for only when
+    /// near-miss pairs are wanted, or with `--gpu on`); `--gpu on` without a usable GPU is refused.
+    fn join_backend(&self) -> Result<JoinBackend, String> {
+        let mode = if self.no_near_miss && self.gpu != GpuArg::On { GpuMode::Off } else { self.gpu.into() };
+        let path = GpuPath::from(self.gpu_path);
+        match choose(mode, || GpuDevice::open(0, path)).map_err(|refusal| refusal.to_string())? {
+            GpuChoice::Gpu(device) => {
+                let memory_mib = self.gpu_memory / u64::from(self.workers);
+                let backend = JoinBackend::Gpu { device: Arc::new(device), memory_mib };
+                tracing::info!("similarity join on {}", backend.description());
+                Ok(backend)
+            }
+            GpuChoice::Cpu(why) => {
+                if let Some(why) = why {
+                    tracing::info!("similarity join on the CPU: {why}");
+                }
+                Ok(JoinBackend::Cpu)
+            }
+        }
+    }
+
     /// The cache folder: `None` with --no-cache, or (with a warning) when nothing names one.
     fn cache_dir(&self) -> Option<PathBuf> {
         if self.no_cache {
@@ -436,6 +510,7 @@ impl RunArgs {
             min_tokens: self.min_tokens,
             near_miss: self.near_miss()?,
             mining: MiningRules { min_members: self.mine_members, min_files: self.mine_files },
+            join_backend: self.join_backend()?,
             policy: self.policy(),
             analysis: self.analysis(&catalog),
             catalog,

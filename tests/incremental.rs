@@ -21,6 +21,7 @@ use cpt_dataflow::telemetry::Telemetry;
 use cpt_operators::catalog::builtin::builtin_sources;
 use cpt_operators::catalog::load;
 use cpt_operators::model::{AnalysisConfig, ContentId, ContentKey, Lang};
+use cpt_operators::similarity::JoinBackend;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::fs;
@@ -147,6 +148,7 @@ fn check(steps: Vec<Vec<Edit>>) {
         min_tokens: 50,
         near_miss: Some(NearMissParams::default()),
         mining: MiningRules::default(),
+        join_backend: JoinBackend::Cpu,
         stats: Arc::new(RunStats::default()),
         failure: Arc::new(JobFailure::default()),
         telemetry: Arc::new(Telemetry::new()),

@@ -25,6 +25,7 @@ use cpt_connectors::rows::{
 use cpt_connectors::sink::{read_adoption, OutputDir};
 use cpt_operators::catalog::Catalog;
 use cpt_operators::model::ContentKey;
+use cpt_operators::similarity::JoinBackend;
 use differential_dataflow::input::{Input, InputSession};
 use std::sync::Arc;
 use timely::dataflow::operators::vec::{Broadcast, Map};
@@ -49,6 +50,8 @@ pub struct GraphContext {
     pub near_miss: Option<NearMissParams>,
     /// Which clone classes become mined elements.
     pub mining: MiningRules,
+    /// The device of the similarity joins (`--gpu`).
+    pub join_backend: JoinBackend,
     /// Running totals.
     pub stats: Arc<RunStats>,
     /// First fatal failure.
@@ -136,9 +139,10 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
         let candidates = clone_candidates(units.clone(), ctx.min_tokens);
         let members = exact_clone_groups(candidates.clone());
         let candidates = candidates.map(|row| (row.unit_key, row)).arrange_by_key();
-        let pairs = ctx
-            .near_miss
-            .map(|params| clone_pairs(candidates.clone(), params, Arc::clone(&ctx.stats), Arc::clone(&ctx.failure)));
+        let pairs = ctx.near_miss.map(|params| {
+            let backend = ctx.join_backend.clone();
+            clone_pairs(candidates.clone(), params, backend, Arc::clone(&ctx.stats), Arc::clone(&ctx.failure))
+        });
         let class_members = clone_classes(members.clone(), pairs.clone(), candidates);
         let mined = mined_elements(class_members.clone(), ctx.mining);
         let classes = class_members.map(|(class_id, row)| CloneClassRow { class_id, member: CloneUnit::of(&row) });

@@ -16,7 +16,7 @@ use crate::stats::RunStats;
 use cpt_connectors::rows::{ClonePairRow, CloneUnit, UnitRow};
 use cpt_operators::model::UnitKind;
 use cpt_operators::similarity::verify::LcsRatio;
-use cpt_operators::similarity::JoinParams;
+use cpt_operators::similarity::{JoinBackend, JoinParams};
 use differential_dataflow::VecCollection;
 use std::sync::Arc;
 
@@ -30,10 +30,12 @@ pub struct NearMissParams {
 }
 
 /// The near-miss clone pairs among `candidates` (units by key, as exact clone groups take them),
-/// with the similar vector pairs and the verified pairs counted in `stats`.
+/// the vectors joined by joins of `backend`, with the similar vector pairs and the verified pairs
+/// counted in `stats`.
 pub fn clone_pairs<'s>(
     candidates: UnitsByKey<'s>,
     params: NearMissParams,
+    backend: JoinBackend,
     stats: Arc<RunStats>,
     failure: Arc<JobFailure>,
 ) -> VecCollection<'s, u64, ClonePairRow, i64> {
@@ -42,7 +44,7 @@ pub fn clone_pairs<'s>(
     });
     let lcs = params.lcs;
     let counted = Arc::clone(&stats);
-    similar_pairs(vectors, params.join, failure)
+    similar_pairs(vectors, params.join, backend, failure)
         .inspect(move |(_, _, diff)| RunStats::add(&counted.similar_pairs, *diff))
         .map(|pair| (pair.a, (pair.b, pair.score)))
         .join_core(candidates.clone(), |_, &(b, score), a| Some((b, (score, a.clone()))))

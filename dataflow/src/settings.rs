@@ -20,6 +20,7 @@ use cpt_connectors::sink::{OpenMode, OutputDir, RunInfo};
 use cpt_connectors::walk::ScanPolicy;
 use cpt_operators::catalog::Catalog;
 use cpt_operators::model::AnalysisConfig;
+use cpt_operators::similarity::JoinBackend;
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -43,6 +44,9 @@ pub struct RunSettings {
     pub near_miss: Option<NearMissParams>,
     /// Which clone classes become mined elements.
     pub mining: MiningRules,
+    /// The device of the similarity joins (`--gpu`); not in the configuration hash, since every
+    /// device gives the same pairs.
+    pub join_backend: JoinBackend,
     /// Which files are looked at.
     pub policy: ScanPolicy,
     /// How contents are analysed; its `catalog` is the fingerprint of [`RunSettings::catalog`].
@@ -169,6 +173,7 @@ impl RunSettings {
             catalog: Arc::clone(&self.catalog),
             near_miss: self.near_miss,
             mining: self.mining,
+            join_backend: self.join_backend.clone(),
             stats: Arc::clone(&stats),
             failure: Arc::new(JobFailure::default()),
             telemetry,

@@ -1,8 +1,8 @@
 //! The similarity-join operator (ARCHITECTURE §4a): unit vectors in as a changing collection, the
 //! pairs that pass the contract out, as a changing collection at the same times.
 //!
-//! Every change is broadcast to every worker, and each worker holds a [`CpuJoin`] of its own
-//! [`Shard`] of the resident vectors (see `cpt_operators::similarity::shard`). A worker buffers the
+//! Every change is broadcast to every worker, and each worker holds a join of its own [`Shard`] of
+//! the resident vectors, built by the process's [`JoinBackend`] (CPU or GPU, the same pairs) (see `cpt_operators::similarity::shard`). A worker buffers the
 //! changes by time; once the input frontier has passed a time, it consolidates that time's changes
 //! (a changed unit is its old entry retracted and its new one inserted), applies them as one
 //! [`Batch`] and emits the pair deltas at that time. Times are applied strictly in order, so each
@@ -10,9 +10,7 @@
 //! is the unsharded join's whatever the number of workers.
 
 use crate::failure::JobFailure;
-use cpt_operators::similarity::{
-    Batch, CpuJoin, Entry, JoinParams, Kernel, Pair, Shard, SimilarityJoin, UnitKey, Vector,
-};
+use cpt_operators::similarity::{Batch, Entry, JoinBackend, JoinParams, Pair, Shard, UnitKey, Vector};
 use differential_dataflow::consolidation::consolidate;
 use differential_dataflow::{AsCollection, VecCollection};
 use std::collections::BTreeMap;
@@ -34,17 +32,22 @@ pub type Pairs<'s> = VecCollection<'s, u64, Pair, i64>;
 /// The changes of one time not yet applied, and the capability to emit that time's pair deltas.
 type Pending = (Capability<u64>, Vec<(VectorRecord, i64)>);
 
-/// The similar pairs of `vectors` under `params`, maintained time by time. A time whose changes
-/// the join refuses (a key twice, a retraction of a vector never inserted) is recorded in
-/// `failure` and leaves the pairs as they were.
-pub fn similar_pairs<'s>(vectors: Vectors<'s>, params: JoinParams, failure: Arc<JobFailure>) -> Pairs<'s> {
+/// The similar pairs of `vectors` under `params`, maintained time by time by joins of `backend`.
+/// A time whose changes the join refuses (a key twice, a retraction of a vector never inserted,
+/// device memory past its limit) is recorded in `failure` and leaves the pairs as they were.
+pub fn similar_pairs<'s>(
+    vectors: Vectors<'s>,
+    params: JoinParams,
+    backend: JoinBackend,
+    failure: Arc<JobFailure>,
+) -> Pairs<'s> {
     let scope = vectors.inner.scope();
     let shard = Shard::new(scope.index() as u32, scope.peers() as u32).expect("a worker's index is below the peers");
     vectors
         .inner
         .broadcast()
         .unary_frontier(Pipeline, "SimilarityJoin", move |_capability, _info| {
-            let mut join = CpuJoin::new(params, shard, Kernel::detect());
+            let mut join = backend.join(params, shard).map_err(|e| e.to_string());
             let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
             move |(input, frontier), output| {
                 input.for_each(|capability, data| {
@@ -57,7 +60,10 @@ pub fn similar_pairs<'s>(vectors: Vectors<'s>, params: JoinParams, failure: Arc<
                 let frontier = frontier.frontier();
                 while let Some(ready) = pending.first_entry().filter(|entry| !frontier.less_equal(entry.key())) {
                     let (time, (capability, changes)) = ready.remove_entry();
-                    match batch_of(changes).and_then(|batch| join.apply(&batch).map_err(|e| e.to_string())) {
+                    let applied = join.as_mut().map_err(|why| why.clone()).and_then(|join| {
+                        batch_of(changes).and_then(|batch| join.apply(&batch).map_err(|e| e.to_string()))
+                    });
+                    match applied {
                         Ok(deltas) => output
                             .session(&capability)
                             .give_iterator(deltas.into_iter().map(|(pair, diff)| (pair, time, diff))),

@@ -51,6 +51,11 @@ impl Rows {
         self.norms[i]
     }
 
+    /// `⌊|vector i|⌋`, the root the cheap necessary test uses.
+    pub fn root(&self, i: usize) -> i32 {
+        self.roots[i]
+    }
+
     /// Appends `vector`.
     pub fn push(&mut self, vector: Vector) {
         self.vectors.push(vector);

@@ -9,6 +9,7 @@ use super::kernel::Kernel;
 use super::self_join::band_join;
 use super::shard::Shard;
 use super::store::ResidentStore;
+use super::validate::{check_batch, check_insertions};
 use super::vector::Entry;
 use std::collections::HashSet;
 
@@ -27,36 +28,14 @@ impl CpuJoin {
         CpuJoin { params, shard, kernel, store: ResidentStore::default() }
     }
 
-    /// Refuses what [`SimilarityJoin::apply`] must not apply: keys twice on a side, removals that
-    /// do not match a resident entry of this shard, insertions of keys that stay resident.
+    /// Refuses what [`SimilarityJoin::apply`] must not apply (see [`super::validate`]).
     pub(crate) fn check(&self, batch: &Batch) -> Result<(), JoinError> {
-        let mut removed = HashSet::with_capacity(batch.removed.len());
-        for entry in &batch.removed {
-            if !removed.insert(entry.key) {
-                return Err(JoinError::DuplicateKey(entry.key));
-            }
-            if self.shard.owns(entry.key) {
-                let slot = self.store.slot_of(entry.key).ok_or(JoinError::NotResident(entry.key))?;
-                if self.store.entry(slot) != *entry {
-                    return Err(JoinError::RemovedMismatch(entry.key));
-                }
-            }
-        }
-        self.check_insertions(&batch.inserted, &removed)
+        check_batch(&self.store, self.shard, batch)
     }
 
     /// Refuses keys twice among `inserted`, and owned keys that are resident and not in `removed`.
     pub(crate) fn check_insertions(&self, inserted: &[Entry], removed: &HashSet<UnitKey>) -> Result<(), JoinError> {
-        let mut keys = HashSet::with_capacity(inserted.len());
-        for entry in inserted {
-            if !keys.insert(entry.key) {
-                return Err(JoinError::DuplicateKey(entry.key));
-            }
-            if self.shard.owns(entry.key) && self.store.slot_of(entry.key).is_some() && !removed.contains(&entry.key) {
-                return Err(JoinError::AlreadyResident(entry.key));
-            }
-        }
-        Ok(())
+        check_insertions(&self.store, self.shard, inserted, removed)
     }
 
     /// Appends `(pair, diff)` for every pair of `entries` with a resident outside the sorted slots

@@ -39,12 +39,24 @@ pub enum JoinError {
     /// An insertion of a key that stays resident (a change must remove the old entry too).
     #[error("unit key {0} is inserted but already resident (remove its old entry in the same batch)")]
     AlreadyResident(UnitKey),
+    /// The resident set would outgrow the device memory the join may use (`--gpu-memory`).
+    #[error("the GPU join needs {needed_mib} MiB of device memory, over its limit of {limit_mib} MiB (raise --gpu-memory or use --gpu off)")]
+    DeviceMemory {
+        /// What the join would hold after the batch, in MiB (rounded up).
+        needed_mib: u64,
+        /// The limit, in MiB.
+        limit_mib: u64,
+    },
+    /// A device call failed; the device's state is then unknown, and the join must not be used again.
+    #[error("the GPU join failed: {0}")]
+    Device(String),
 }
 
 /// A similarity join over a changing set of vectors: the one interface of the CPU and GPU joins.
 pub trait SimilarityJoin {
     /// Applies one batch and returns the pair deltas it causes, consolidated (no pair twice, no
-    /// zero diff) and sorted. A refused batch changes nothing.
+    /// zero diff) and sorted. A refused batch changes nothing; after [`JoinError::Device`] the
+    /// join is broken and only good for dropping.
     fn apply(&mut self, batch: &Batch) -> Result<Vec<PairDelta>, JoinError>;
 
     /// Makes `entries` resident without emitting their pairs: a restart whose pairs are already in

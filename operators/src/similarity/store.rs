@@ -37,6 +37,16 @@ impl ResidentStore {
         self.slots.get(&key).copied()
     }
 
+    /// The key in an occupied `slot`.
+    pub fn key(&self, slot: usize) -> UnitKey {
+        self.keys[slot]
+    }
+
+    /// The size in an occupied `slot` (whatever it last held in a free one).
+    pub fn size(&self, slot: usize) -> u32 {
+        self.sizes[slot]
+    }
+
     /// The entry in an occupied `slot`.
     pub fn entry(&self, slot: usize) -> Entry {
         Entry { key: self.keys[slot], size: self.sizes[slot], vector: *self.rows.vector(slot) }

@@ -1,14 +1,16 @@
 //! The joins against a brute-force oracle: the full self-join on every kernel and thread count, the
 //! incremental join over random batch sequences (sharded, or on threads), planted threshold cases,
-//! restore and refusals.
+//! restore and refusals — on the CPU, and on a GPU where one is usable (those tests print why they
+//! check nothing where there is none).
 
 use super::contract::score;
-use super::interface::consolidate;
+use super::gpu::{GpuDevice, GpuPath};
 use super::planted::planted;
 use super::*;
 use crate::model::VECTOR_DIMS;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 fn wide_dot(u: &Vector, v: &Vector) -> i128 {
     u.0.iter().zip(v.0.iter()).map(|(&p, &q)| i128::from(p) * i128::from(q)).sum()
@@ -118,45 +120,57 @@ proptest! {
     #[test]
     fn incremental_batches_sum_to_the_join_of_the_final_set(
         bases in bases(),
-        batches in prop::collection::vec(
-            prop::collection::vec((0i64..300, prop::option::weighted(0.7, variant())), 0..300), 1..6),
+        batches in batches(),
         shards in 1u32..4,
         params in any_params(),
         kernel in any_kernel(),
     ) {
-        let mut joins: Vec<CpuJoin> =
-            (0..shards).map(|i| CpuJoin::new(params, Shard::new(i, shards).unwrap(), kernel)).collect();
-        let mut threaded = ThreadedJoin::new(params, shards, kernel);
-        let mut resident: BTreeMap<UnitKey, Entry> = BTreeMap::new();
-        let mut state = BTreeMap::new();
-        for intents in &batches {
-            let mut batch = Batch::default();
-            let mut seen = BTreeSet::new();
-            for (key, intent) in intents.iter().filter(|(key, _)| seen.insert(*key)) {
-                if let Some(old) = resident.remove(key) {
-                    batch.removed.push(old);
-                }
-                if let Some(variant) = intent {
-                    let new = entry(*key, &bases, variant);
-                    batch.inserted.push(new);
-                    resident.insert(*key, new);
-                }
-            }
-            let mut sharded_deltas = Vec::new();
-            for join in &mut joins {
-                let deltas = join.apply(&batch).unwrap();
-                accumulate(&mut state, &deltas)?;
-                sharded_deltas.extend(deltas);
-            }
-            consolidate(&mut sharded_deltas);
-            prop_assert_eq!(threaded.apply(&batch).unwrap(), sharded_deltas, "threads emit the shards' deltas");
-            let final_set: Vec<Entry> = resident.values().copied().collect();
-            let state_pairs: BTreeSet<Pair> = state.keys().copied().collect();
-            prop_assert_eq!(state_pairs, oracle(&final_set, params));
-            prop_assert_eq!(threaded.resident(), resident.len());
-            prop_assert_eq!(joins.iter().map(|j| j.resident()).sum::<usize>(), resident.len());
-        }
+        sum_of_batches_is_the_final_join(|shard| Box::new(CpuJoin::new(params, shard, kernel)), &bases, &batches, shards, params)?;
+        sum_of_batches_is_the_final_join(|_| Box::new(ThreadedJoin::new(params, shards, kernel)), &bases, &batches, 1, params)?;
     }
+}
+
+/// Batches of intents: a key and its new variant, or `None` to remove it.
+type Intents = Vec<Vec<(i64, Option<Variant>)>>;
+
+fn batches() -> impl Strategy<Value = Intents> {
+    prop::collection::vec(prop::collection::vec((0i64..300, prop::option::weighted(0.7, variant())), 0..300), 1..6)
+}
+
+/// Applies `batches` to `shards` joins made by `make`, checking after each that the summed deltas
+/// are the oracle's join of the resident set.
+fn sum_of_batches_is_the_final_join(
+    make: impl Fn(Shard) -> Box<dyn SimilarityJoin>,
+    bases: &[Vector],
+    batches: &Intents,
+    shards: u32,
+    params: JoinParams,
+) -> Result<(), TestCaseError> {
+    let mut joins: Vec<Box<dyn SimilarityJoin>> = (0..shards).map(|i| make(Shard::new(i, shards).unwrap())).collect();
+    let mut resident: BTreeMap<UnitKey, Entry> = BTreeMap::new();
+    let mut state = BTreeMap::new();
+    for intents in batches {
+        let mut batch = Batch::default();
+        let mut seen = BTreeSet::new();
+        for (key, intent) in intents.iter().filter(|(key, _)| seen.insert(*key)) {
+            if let Some(old) = resident.remove(key) {
+                batch.removed.push(old);
+            }
+            if let Some(variant) = intent {
+                let new = entry(*key, bases, variant);
+                batch.inserted.push(new);
+                resident.insert(*key, new);
+            }
+        }
+        for join in &mut joins {
+            accumulate(&mut state, &join.apply(&batch).unwrap())?;
+        }
+        let final_set: Vec<Entry> = resident.values().copied().collect();
+        let state_pairs: BTreeSet<Pair> = state.keys().copied().collect();
+        prop_assert_eq!(state_pairs, oracle(&final_set, params));
+        prop_assert_eq!(joins.iter().map(|j| j.resident()).sum::<usize>(), resident.len());
+    }
+    Ok(())
 }
 
 #[test]
@@ -246,4 +260,103 @@ fn refused_batches_leave_the_join_as_it_was() {
     let mut other = CpuJoin::new(JoinParams::default(), Shard::new(0, 2).unwrap(), Kernel::detect());
     assert_eq!(other.apply(&Batch { removed: vec![], inserted: vec![two] }).unwrap().len(), 0);
     assert_eq!(other.apply(&Batch { removed: vec![one], inserted: vec![] }).unwrap().len(), 1);
+}
+
+/// The usable GPU of this machine with the kernels of `path`, or `None` with the reason printed:
+/// the GPU tests below then check nothing and say so.
+fn gpu(path: GpuPath) -> Option<Arc<GpuDevice>> {
+    match GpuDevice::open(0, path) {
+        Ok(device) => Some(Arc::new(device)),
+        Err(why) => {
+            eprintln!("SKIPPED: no usable GPU for the {} path: {why}", path.name());
+            None
+        }
+    }
+}
+
+fn gpu_join(device: &Arc<GpuDevice>, params: JoinParams, shard: Shard, memory_mib: u64) -> GpuJoin {
+    GpuJoin::new(Arc::clone(device), params, shard, memory_mib).unwrap()
+}
+
+#[test]
+fn gpu_batches_sum_to_the_join_of_the_final_set_on_both_paths() {
+    for path in [GpuPath::Tensor, GpuPath::Cublas] {
+        let Some(device) = gpu(path) else { continue };
+        let mut runner =
+            proptest::test_runner::TestRunner::new(ProptestConfig { cases: 12, ..ProptestConfig::default() });
+        let cases = (bases(), batches(), 1u32..4, any_params());
+        runner
+            .run(&cases, |(bases, batches, shards, params)| {
+                let make = |shard| Box::new(gpu_join(&device, params, shard, 256)) as Box<dyn SimilarityJoin>;
+                sum_of_batches_is_the_final_join(make, &bases, &batches, shards, params)
+            })
+            .unwrap_or_else(|failure| panic!("{} path: {failure}", path.name()));
+    }
+}
+
+#[test]
+fn gpu_planted_threshold_cases_are_decided_exactly() {
+    for path in [GpuPath::Tensor, GpuPath::Cublas] {
+        let Some(device) = gpu(path) else { continue };
+        for percent in [1, 37, 50, 64, 80, 90, 99, 100] {
+            let params = params(percent, 50);
+            let p = planted(params.threshold, u64::from(percent));
+            let mut vectors = vec![p.a, p.at, p.below];
+            vectors.extend(p.above);
+            let entries: Vec<Entry> = vectors
+                .iter()
+                .enumerate()
+                .map(|(key, &vector)| Entry { key: key as UnitKey, size: 10, vector })
+                .collect();
+            let mut join = gpu_join(&device, params, Shard::whole(), 64);
+            join.apply(&Batch { removed: vec![], inserted: entries[..1].to_vec() }).unwrap();
+            let against_residents = join.apply(&Batch { removed: vec![], inserted: entries[1..].to_vec() }).unwrap();
+            let added: BTreeSet<Pair> = against_residents.iter().map(|&(pair, _)| pair).collect();
+            assert_eq!(added, oracle(&entries, params), "θ = {percent}, {} path", path.name());
+            let mut within = gpu_join(&device, params, Shard::whole(), 64);
+            let deltas = within.apply(&Batch { removed: vec![], inserted: entries.clone() }).unwrap();
+            assert_eq!(deltas.iter().map(|&(pair, _)| pair).collect::<BTreeSet<_>>(), oracle(&entries, params));
+        }
+    }
+}
+
+/// 3,000 vectors, half of them near one base: many tiles, over a million pairs (past the first
+/// hit buffer, so a launch is run again), as a full self-join and as a first batch, then a batch
+/// changing a tenth of them.
+#[test]
+fn gpu_join_equals_the_cpu_join_past_a_tile_and_a_hit_buffer() {
+    for path in [GpuPath::Tensor, GpuPath::Cublas] {
+        let Some(device) = gpu(path) else { continue };
+        let base: Vector = planted(Threshold::default(), 3).a;
+        let entries: Vec<Entry> = (0..3000)
+            .map(|i: i64| {
+                let mut vector = if i % 2 == 0 { base } else { planted(Threshold::default(), i as u64).at };
+                vector.0[(i % 128) as usize] = vector.0[(i % 128) as usize].saturating_add((i % 7) as i8 - 3);
+                Entry { key: i * 13 - 5000, size: 40 + (i % 30) as u32, vector }
+            })
+            .collect();
+        let params = params(90, 50);
+        let mut cpu = CpuJoin::new(params, Shard::whole(), Kernel::detect());
+        let mut gpu = gpu_join(&device, params, Shard::whole(), 1024);
+        let first = Batch { removed: vec![], inserted: entries.clone() };
+        let expected = cpu.apply(&first).unwrap();
+        assert!(expected.len() > 1 << 20, "{} pairs", expected.len());
+        let (all, _) = join_all(Kernel::detect(), params, &entries).unwrap();
+        assert_eq!(gpu.join_all(&entries).unwrap(), all, "{} path", path.name());
+        assert_eq!(gpu.apply(&first).unwrap(), expected, "{} path", path.name());
+        let changed: Vec<Entry> = entries.iter().step_by(10).map(|e| Entry { size: e.size + 1, ..*e }).collect();
+        let second = Batch { removed: entries.iter().step_by(10).copied().collect(), inserted: changed };
+        assert_eq!(gpu.apply(&second).unwrap(), cpu.apply(&second).unwrap(), "{} path", path.name());
+    }
+}
+
+#[test]
+fn gpu_join_refuses_past_its_memory_and_keeps_its_state() {
+    let Some(device) = gpu(GpuPath::Tensor) else { return };
+    let mut join = gpu_join(&device, JoinParams::default(), Shard::whole(), 1);
+    let entries: Vec<Entry> =
+        (0..10_000).map(|key| Entry { key, size: 10, vector: planted(Threshold::default(), key as u64).a }).collect();
+    let refusal = join.apply(&Batch { removed: vec![], inserted: entries }).unwrap_err();
+    assert!(matches!(refusal, JoinError::DeviceMemory { limit_mib: 1, .. }), "{refusal}");
+    assert_eq!(join.resident(), 0);
 }
