@@ -25,7 +25,7 @@ use cpt_dataflow::summary::Summary;
 use cpt_dataflow::watch::{run_watch, WatchJob};
 use cpt_operators::catalog::{load, Catalog, Loaded};
 use cpt_operators::model::{AnalysisConfig, Lang};
-use cpt_operators::similarity::gpu::{choose, GpuChoice, GpuDevice, GpuMode, GpuPath};
+use cpt_operators::similarity::gpu::{choose, GpuChoice, GpuDevice, GpuMode, GpuPath, GpuRequired};
 use cpt_operators::similarity::verify::LcsRatio;
 use cpt_operators::similarity::{JoinBackend, JoinParams, Threshold};
 use std::collections::BTreeSet;
@@ -234,6 +234,42 @@ impl From<GpuPathArg> for GpuPath {
     }
 }
 
+/// How a GPU similarity join runs, wherever a command may run one.
+#[derive(Args, Debug, Clone, Copy)]
+pub struct GpuTuning {
+    /// Device memory the similarity joins of this process may hold, in MiB (shared among its
+    /// workers); a join that would need more stops the run with a message.
+    #[arg(long, value_name = "MIB", default_value_t = 8192, value_parser = clap::value_parser!(u64).range(64..))]
+    pub gpu_memory: u64,
+    /// How the GPU computes dot products: tensor (the tensor-core kernel with the threshold fused)
+    /// or cublas (cuBLAS int8 GEMM per block, then a threshold kernel: the fallback).
+    #[arg(long, value_enum, default_value_t = GpuPathArg::Tensor)]
+    pub gpu_path: GpuPathArg,
+}
+
+impl GpuTuning {
+    /// The backend of `joins` joins under `mode`: the first GPU, its memory split among the
+    /// joins, when the mode and the machine allow; the CPU otherwise. Logs which and why; `on`
+    /// without a usable GPU is refused with the reason.
+    pub fn backend(self, mode: GpuMode, joins: u32) -> Result<JoinBackend, GpuRequired> {
+        let path = GpuPath::from(self.gpu_path);
+        match choose(mode, || GpuDevice::open(0, path))? {
+            GpuChoice::Gpu(device) => {
+                let memory_mib = self.gpu_memory / u64::from(joins.max(1));
+                let backend = JoinBackend::Gpu { device: Arc::new(device), memory_mib };
+                tracing::info!("similarity join on {}", backend.description());
+                Ok(backend)
+            }
+            GpuChoice::Cpu(why) => {
+                if let Some(why) = why {
+                    tracing::info!("similarity join on the CPU: {why}");
+                }
+                Ok(JoinBackend::Cpu)
+            }
+        }
+    }
+}
+
 /// Options shared by `scan`, `replay` and `watch`.
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -281,14 +317,9 @@ pub struct RunArgs {
     /// every device.
     #[arg(long, value_enum, default_value_t = GpuArg::Auto)]
     pub gpu: GpuArg,
-    /// Device memory the similarity joins of this process may hold, in MiB (shared among its
-    /// workers); a join that would need more stops the run with a message.
-    #[arg(long, value_name = "MIB", default_value_t = 8192, value_parser = clap::value_parser!(u64).range(64..))]
-    pub gpu_memory: u64,
-    /// How the GPU computes dot products: tensor (the tensor-core kernel with the threshold fused)
-    /// or cublas (cuBLAS int8 GEMM per block, then a threshold kernel: the fallback).
-    #[arg(long, value_enum, default_value_t = GpuPathArg::Tensor)]
-    pub gpu_path: GpuPathArg,
+    /// How a GPU join runs.
+    #[command(flatten)]
+    pub gpu_tuning: GpuTuning,
     /// Only these languages, comma-separated: rust, python, javascript, typescript, tsx, go, java, c, cpp.
     #[arg(long, value_delimiter = ',', value_parser = parse_lang)]
     pub lang: Vec<Lang>,
@@ -471,21 +502,7 @@ impl RunArgs {
     /// near-miss pairs are wanted, or with `--gpu on`); `--gpu on` without a usable GPU is refused.
     fn join_backend(&self) -> Result<JoinBackend, String> {
         let mode = if self.no_near_miss && self.gpu != GpuArg::On { GpuMode::Off } else { self.gpu.into() };
-        let path = GpuPath::from(self.gpu_path);
-        match choose(mode, || GpuDevice::open(0, path)).map_err(|refusal| refusal.to_string())? {
-            GpuChoice::Gpu(device) => {
-                let memory_mib = self.gpu_memory / u64::from(self.workers);
-                let backend = JoinBackend::Gpu { device: Arc::new(device), memory_mib };
-                tracing::info!("similarity join on {}", backend.description());
-                Ok(backend)
-            }
-            GpuChoice::Cpu(why) => {
-                if let Some(why) = why {
-                    tracing::info!("similarity join on the CPU: {why}");
-                }
-                Ok(JoinBackend::Cpu)
-            }
-        }
+        self.gpu_tuning.backend(mode, self.workers).map_err(|refusal| refusal.to_string())
     }
 
     /// The cache folder: `None` with --no-cache, or (with a warning) when nothing names one.

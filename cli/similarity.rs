@@ -9,8 +9,10 @@ mod file;
 mod generate;
 mod join;
 
+use crate::GpuTuning;
 use clap::{Args, Subcommand};
-use cpt_operators::similarity::{JoinParams, SizeRatio, Threshold};
+use cpt_operators::similarity::gpu::GpuRequired;
+use cpt_operators::similarity::{JoinBackend, JoinParams, SizeRatio, Threshold};
 use device::Device;
 use std::process::ExitCode;
 
@@ -54,6 +56,9 @@ pub struct JoinOptions {
     /// Where the join runs.
     #[arg(long, value_enum, default_value_t = Device::Cpu)]
     pub device: Device,
+    /// How a GPU join runs (with --device gpu).
+    #[command(flatten)]
+    pub gpu: GpuTuning,
     /// Threads of the join.
     #[arg(short = 'w', long = "workers", default_value_t = crate::default_workers(), value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub workers: u32,
@@ -66,6 +71,14 @@ impl JoinOptions {
             threshold: Threshold::new(self.similarity).expect("clap keeps --similarity in 1..=100"),
             size_ratio: SizeRatio::new(self.size_ratio).expect("clap keeps --size-ratio in 0..=100"),
         }
+    }
+
+    /// The backend of --device: the CPU, or the first usable GPU with all of --gpu-memory for its
+    /// one join (none usable: a usage error saying why).
+    fn backend(&self) -> Result<JoinBackend, Failure> {
+        self.gpu.backend(self.device.mode(), 1).map_err(|GpuRequired(why)| {
+            Failure::Usage(format!("--device gpu: no usable GPU: {why} (write --device cpu to join on the CPU)"))
+        })
     }
 }
 

@@ -145,6 +145,46 @@ fn generate_is_deterministic_and_the_join_finds_its_planted_pairs() {
 }
 
 #[test]
+fn a_gpu_join_gives_the_cpu_pairs_or_is_refused_saying_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    run(&[
+        "similarity",
+        "generate",
+        "--count",
+        "4000",
+        "--near-duplicates",
+        "2",
+        "--seed",
+        "5",
+        "--to",
+        &file("v.vec"),
+    ]);
+    run(&["similarity", "join", &file("v.vec"), "--pairs", &file("cpu.txt")]);
+    for path in ["tensor", "cublas"] {
+        let gpu = cpt(&[
+            "similarity",
+            "join",
+            &file("v.vec"),
+            "--device",
+            "gpu",
+            "--gpu-path",
+            path,
+            "--pairs",
+            &file("gpu.txt"),
+        ]);
+        if gpu.status.success() {
+            let json = figures(&String::from_utf8_lossy(&gpu.stdout));
+            assert_eq!(json["device"], "gpu");
+            assert_eq!(pairs_file(Path::new(&file("gpu.txt"))), pairs_file(Path::new(&file("cpu.txt"))), "{path}");
+        } else {
+            eprintln!("SKIPPED the GPU comparison: {}", String::from_utf8_lossy(&gpu.stderr).trim());
+            assert_refused(&gpu, 2, &["--device gpu: no usable GPU", "write --device cpu"]);
+        }
+    }
+}
+
+#[test]
 fn bad_input_is_refused_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();

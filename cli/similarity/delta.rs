@@ -3,7 +3,7 @@
 //! repeat applies one batch changing N of them (removed, and re-inserted slightly moved, as after
 //! a small edit; each repeat changes other vectors, spread over the file); the median is reported.
 
-use super::{file, print_json, Failure, JoinOptions};
+use super::{device, file, print_json, Failure, JoinOptions};
 use clap::Args;
 use cpt_operators::similarity::synthetic::perturb;
 use cpt_operators::similarity::{Batch, Entry};
@@ -40,7 +40,8 @@ pub(super) fn run(args: DeltaArgs) -> Result<(), Failure> {
         )));
     }
     let params = args.join.params();
-    let mut join = args.join.device.incremental(params, args.join.workers);
+    let backend = args.join.backend()?;
+    let mut join = device::incremental(&backend, params, args.join.workers)?;
     join.restore(&entries).map_err(anyhow::Error::from)?;
     let mut seconds = Vec::new();
     let mut deltas = Vec::new();
@@ -61,7 +62,7 @@ pub(super) fn run(args: DeltaArgs) -> Result<(), Failure> {
             entries[i] = *entry;
         }
     }
-    let (device, kernel) = args.join.device.describe();
+    let (device, kernel) = device::describe(&backend);
     print_json(json!({
         "n": entries.len(),
         "changed": changed,

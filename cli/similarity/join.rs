@@ -2,11 +2,11 @@
 //! them (the pairs among those N and between them and the rest, as one batch inserting them into
 //! a join that holds the rest), timed; optionally its pairs, sorted, one `a b score` line each.
 
-use super::device::Device;
+use super::device;
 use super::{file, print_json, Failure, JoinOptions};
 use anyhow::Context;
 use clap::Args;
-use cpt_operators::similarity::{Batch, Entry, JoinParams, Pair};
+use cpt_operators::similarity::{Batch, Entry, JoinBackend, JoinParams, Pair};
 use serde_json::json;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -51,20 +51,20 @@ pub(super) fn run(args: JoinArgs) -> Result<(), Failure> {
         Some(n) => n,
         None => entries.len(),
     };
-    let (params, device, threads, keep) =
-        (args.join.params(), args.join.device, args.join.workers, args.pairs.is_some());
+    let (params, threads, keep) = (args.join.params(), args.join.workers, args.pairs.is_some());
+    let backend = args.join.backend()?;
     let started = Instant::now();
     let (mut found, compared) = if queries == entries.len() {
-        self_join(device, params, &entries, threads, keep)?
+        self_join(&backend, params, &entries, threads, keep)?
     } else {
-        (query_join(device, params, &entries, queries, threads, keep)?, None)
+        (query_join(&backend, params, &entries, queries, threads, keep)?, None)
     };
     let seconds = started.elapsed().as_secs_f64();
     if let Some(path) = &args.pairs {
         found.kept.sort_unstable();
         write_pairs(path, &found.kept)?;
     }
-    let (device_name, kernel) = device.describe();
+    let (device_name, kernel) = device::describe(&backend);
     print_json(json!({
         "n": entries.len(),
         "queries": queries,
@@ -82,13 +82,13 @@ pub(super) fn run(args: JoinArgs) -> Result<(), Failure> {
 
 /// The self-join, its pairs counted (and kept if `keep`), with the vector pairs compared.
 fn self_join(
-    device: Device,
+    backend: &JoinBackend,
     params: JoinParams,
     entries: &[Entry],
     threads: u32,
     keep: bool,
 ) -> anyhow::Result<(Found, Option<u64>)> {
-    let (parts, compared) = device.self_join(params, entries, threads, |found: &mut Found, pair| {
+    let (parts, compared) = device::self_join(backend, params, entries, threads, |found: &mut Found, pair| {
         found.count += 1;
         if keep {
             found.kept.push(pair);
@@ -104,14 +104,14 @@ fn self_join(
 
 /// The first `queries` entries joined with all: one batch inserting them into a join holding the rest.
 fn query_join(
-    device: Device,
+    backend: &JoinBackend,
     params: JoinParams,
     entries: &[Entry],
     queries: usize,
     threads: u32,
     keep: bool,
 ) -> anyhow::Result<Found> {
-    let mut join = device.incremental(params, threads);
+    let mut join = device::incremental(backend, params, threads)?;
     join.restore(&entries[queries..])?;
     let deltas = join.apply(&Batch { removed: Vec::new(), inserted: entries[..queries].to_vec() })?;
     let kept = if keep { deltas.iter().map(|&(pair, _)| pair).collect() } else { Vec::new() };
