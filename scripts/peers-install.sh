@@ -62,30 +62,29 @@ install_tokei() {
   rm -rf "$PEERS/cargo-build"
 }
 
-install_pydriller() {
-  local venv="$PEERS/pydriller-$PYDRILLER_VERSION"
-  if [[ -x "$venv/bin/python" ]] && [[ "$("$venv/bin/python" -c \
-      "import importlib.metadata as m; print(m.version('pydriller'))" 2>/dev/null)" == "$PYDRILLER_VERSION" ]]; then
-    log "PyDriller $PYDRILLER_VERSION already installed in $venv"
+# venv_install LABEL VENV VERSION CHECK PACKAGE...: installs PACKAGEs into the virtual environment VENV
+# unless its python already prints VERSION for the expression CHECK.
+venv_install() {
+  local label="$1" venv="$2" version="$3" check="$4"
+  shift 4
+  if [[ -x "$venv/bin/python" ]] && [[ "$("$venv/bin/python" -c "$check" 2>/dev/null)" == "$version" ]]; then
+    log "$label $version already installed in $venv"
     return 0
   fi
-  log "installing PyDriller $PYDRILLER_VERSION into $venv"
+  log "installing $label $version into $venv"
   rm -rf "$venv"
   python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "pydriller==$PYDRILLER_VERSION"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
+}
+
+install_pydriller() {
+  venv_install PyDriller "$PEERS/pydriller-$PYDRILLER_VERSION" "$PYDRILLER_VERSION" \
+    "import importlib.metadata as m; print(m.version('pydriller'))" "pydriller==$PYDRILLER_VERSION"
 }
 
 install_faiss() {
-  local venv="$PEERS/faiss-$FAISS_VERSION"
-  if [[ -x "$venv/bin/python" ]] && [[ "$("$venv/bin/python" -c \
-      "import faiss; print(faiss.__version__)" 2>/dev/null)" == "$FAISS_VERSION" ]]; then
-    log "faiss-cpu $FAISS_VERSION already installed in $venv"
-    return 0
-  fi
-  log "installing faiss-cpu $FAISS_VERSION and numpy into $venv"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "faiss-cpu==$FAISS_VERSION" numpy
+  venv_install faiss-cpu "$PEERS/faiss-$FAISS_VERSION" "$FAISS_VERSION" \
+    "import faiss; print(faiss.__version__)" "faiss-cpu==$FAISS_VERSION" numpy
 }
 
 what="${1:-all}"

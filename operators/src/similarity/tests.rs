@@ -5,7 +5,7 @@
 
 use super::contract::score;
 use super::gpu::{GpuDevice, GpuPath};
-use super::planted::planted;
+use super::planted::{planted, PlantedPair};
 use super::*;
 use crate::model::VECTOR_DIMS;
 use proptest::prelude::*;
@@ -173,19 +173,23 @@ fn sum_of_batches_is_the_final_join(
     Ok(())
 }
 
+/// The planted vectors of `seed` at `params`' threshold as entries: `a` (key 0), `at` (1), `below`
+/// (2) and, where there is one, `above` (3), all of size 10.
+fn planted_entries(params: JoinParams, seed: u64) -> (PlantedPair, Vec<Entry>) {
+    let p = planted(params.threshold, seed);
+    let mut vectors = vec![p.a, p.at, p.below];
+    vectors.extend(p.above);
+    let entries =
+        vectors.iter().enumerate().map(|(key, &vector)| Entry { key: key as UnitKey, size: 10, vector }).collect();
+    (p, entries)
+}
+
 #[test]
 fn planted_threshold_cases_are_decided_exactly_by_every_join() {
     for percent in [1, 37, 50, 64, 80, 90, 99, 100] {
         let params = params(percent, 50);
         for seed in 0..3 {
-            let p = planted(params.threshold, seed);
-            let mut vectors = vec![p.a, p.at, p.below];
-            vectors.extend(p.above);
-            let entries: Vec<Entry> = vectors
-                .iter()
-                .enumerate()
-                .map(|(key, &vector)| Entry { key: key as UnitKey, size: 10, vector })
-                .collect();
+            let (p, entries) = planted_entries(params, seed);
             let expected = oracle(&entries, params);
             let with_a: BTreeSet<UnitKey> = expected.iter().filter(|pair| pair.a == 0).map(|pair| pair.b).collect();
             let mut wanted = BTreeSet::from([1]);
@@ -300,14 +304,7 @@ fn gpu_planted_threshold_cases_are_decided_exactly() {
         let Some(device) = gpu(path) else { continue };
         for percent in [1, 37, 50, 64, 80, 90, 99, 100] {
             let params = params(percent, 50);
-            let p = planted(params.threshold, u64::from(percent));
-            let mut vectors = vec![p.a, p.at, p.below];
-            vectors.extend(p.above);
-            let entries: Vec<Entry> = vectors
-                .iter()
-                .enumerate()
-                .map(|(key, &vector)| Entry { key: key as UnitKey, size: 10, vector })
-                .collect();
+            let (_, entries) = planted_entries(params, u64::from(percent));
             let mut join = gpu_join(&device, params, Shard::whole(), 64);
             join.apply(&Batch { removed: vec![], inserted: entries[..1].to_vec() }).unwrap();
             let against_residents = join.apply(&Batch { removed: vec![], inserted: entries[1..].to_vec() }).unwrap();
