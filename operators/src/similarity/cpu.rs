@@ -1,6 +1,6 @@
 //! The CPU implementation of [`SimilarityJoin`]: a shard's residents in a [`ResidentStore`], each
-//! batch joined against them with the blocked kernel scan, and within itself with the size-band
-//! self-join, retractions first (ARCHITECTURE §4a).
+//! batch's removed and inserted vectors joined against the residents that stay in one pass of the
+//! blocked kernel scan, and each side within itself with the size-band self-join (ARCHITECTURE §4a).
 
 use super::blocked::{self, Rows};
 use super::contract::{score, JoinParams, Pair, PairDelta, UnitKey};
@@ -38,27 +38,32 @@ impl CpuJoin {
         check_insertions(&self.store, self.shard, inserted, removed)
     }
 
-    /// Appends `(pair, diff)` for every pair of `entries` with a resident outside the sorted slots
-    /// `excluded`, and for every pair within `entries` whose smaller key this shard owns.
-    fn join_changes(&self, entries: &[Entry], excluded: &[usize], diff: i64, deltas: &mut Vec<PairDelta>) {
-        let changes = Rows::new(entries.iter().map(|e| e.vector).collect());
+    /// Appends the pairs of the `changes` with the residents outside the sorted slots `excluded`
+    /// (the residents that stay), in one pass over them: the first `removed` changes leave (diff
+    /// −1), the others arrive (+1).
+    fn join_with_residents(&self, changes: &[Entry], removed: usize, excluded: &[usize], deltas: &mut Vec<PairDelta>) {
+        let rows = Rows::new(changes.iter().map(|e| e.vector).collect());
         let residents = self.store.rows();
         let all_slots = 0..residents.len();
         let ratio = self.params.size_ratio;
         blocked::scan(
             self.kernel,
             self.params.threshold,
-            &changes,
+            &rows,
             residents,
             |_| all_slots.clone(),
             |change, slot, dot| {
-                let (entry, resident) = (&entries[change], self.store.entry(slot));
+                let (entry, resident) = (&changes[change], self.store.entry(slot));
                 if excluded.binary_search(&slot).is_err() && ratio.admits(entry.size, resident.size) {
-                    let score = score(dot, changes.norm(change), residents.norm(slot));
-                    deltas.push((Pair::new(entry.key, resident.key, score), diff));
+                    let score = score(dot, rows.norm(change), residents.norm(slot));
+                    deltas.push((Pair::new(entry.key, resident.key, score), if change < removed { -1 } else { 1 }));
                 }
             },
         );
+    }
+
+    /// Appends `(pair, diff)` for every pair within `entries` whose smaller key this shard owns.
+    fn join_within(&self, entries: &[Entry], diff: i64, deltas: &mut Vec<PairDelta>) {
         band_join(self.kernel, self.params, entries, |x, y, score| {
             if self.shard.owns_pair(x.key, y.key) {
                 deltas.push((Pair::new(x.key, y.key, score), diff));
@@ -70,14 +75,17 @@ impl CpuJoin {
 impl SimilarityJoin for CpuJoin {
     fn apply(&mut self, batch: &Batch) -> Result<Vec<PairDelta>, JoinError> {
         self.check(batch)?;
-        let mut deltas = Vec::new();
         let mut leaving: Vec<usize> = batch.removed.iter().filter_map(|e| self.store.slot_of(e.key)).collect();
         leaving.sort_unstable();
-        self.join_changes(&batch.removed, &leaving, -1, &mut deltas);
+        // Removed and inserted vectors both meet the residents that stay (K = A − R): one pass.
+        let changes: Vec<Entry> = batch.removed.iter().chain(&batch.inserted).copied().collect();
+        let mut deltas = Vec::new();
+        self.join_with_residents(&changes, batch.removed.len(), &leaving, &mut deltas);
+        self.join_within(&batch.removed, -1, &mut deltas);
+        self.join_within(&batch.inserted, 1, &mut deltas);
         for entry in &batch.removed {
             self.store.remove(entry.key);
         }
-        self.join_changes(&batch.inserted, &[], 1, &mut deltas);
         for entry in batch.inserted.iter().filter(|e| self.shard.owns(e.key)) {
             self.store.insert(entry);
         }
