@@ -8,10 +8,14 @@
 //! **How.** Bit-parallel LCS length (Allison–Dix; Hyyrö's form `V ← (V + (V ∧ M)) ∨ (V ∧ ¬M)`):
 //! one bit per token of the shorter sequence, one multi-word add per token of the longer, so
 //! `⌈m/64⌉·n` word steps: 47 × 3,000 for two 3,000-token units, well under a millisecond. A pair
-//! whose lengths alone rule it out (`LCS ≤ min` cannot reach the share) costs nothing.
+//! whose lengths alone rule it out (`LCS ≤ min` cannot reach the share) costs nothing, and one
+//! whose LCS so far plus the tokens left falls short stops there (checked every 64 tokens). The
+//! token table hashes with one multiplication and its buffers are kept per thread: millions of
+//! pairs are checked when a large tree is scanned or restored.
 
 use super::contract::{Percent, PercentError};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// The share of the longer unit's tokens that the common subsequence must reach.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -41,7 +45,9 @@ impl LcsRatio {
         if !self.0.reached_by(shorter, longer) {
             return None;
         }
-        let common = lcs_len(a, b) as u64;
+        // The fewest common tokens that reach the share: ⌈percent·longer/100⌉.
+        let needed = (u64::from(self.percent()) * longer).div_ceil(100) as usize;
+        let common = lcs_at_least(a, b, needed)? as u64;
         let percent = (100 * common).checked_div(longer).map_or(100, |p| p as u8);
         self.0.reached_by(common, longer).then_some(percent)
     }
@@ -55,40 +61,107 @@ impl Default for LcsRatio {
 
 /// The length of a longest common subsequence of `a` and `b`, bit-parallel.
 pub fn lcs_len(a: &[u32], b: &[u32]) -> usize {
+    lcs_at_least(a, b, 0).expect("every length is at least 0")
+}
+
+/// The length of a longest common subsequence of `a` and `b` when it is at least `needed`;
+/// `None` as soon as the tokens left cannot bring it there (most rejected pairs stop early).
+pub fn lcs_at_least(a: &[u32], b: &[u32], needed: usize) -> Option<usize> {
     let (pattern, text) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    let words = pattern.len().div_ceil(64);
-    // One bit mask over the pattern's positions per distinct token.
-    let mut symbols: HashMap<u32, usize> = HashMap::new();
-    let mut masks: Vec<u64> = Vec::new();
-    for (i, token) in pattern.iter().enumerate() {
-        let next = symbols.len();
-        let k = *symbols.entry(*token).or_insert(next);
-        if k == next {
-            masks.resize(masks.len() + words, 0);
+    SCRATCH.with_borrow_mut(|scratch| scratch.lcs_at_least(pattern, text, needed))
+}
+
+thread_local! {
+    /// Each thread's buffers, so that checking millions of pairs allocates nothing per pair.
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+/// The buffers of one LCS computation, kept between calls.
+#[derive(Default)]
+struct Scratch {
+    /// Each distinct token of the pattern and its index into `masks`.
+    symbols: HashMap<u32, usize, BuildHasherDefault<TokenHasher>>,
+    /// One bit mask over the pattern's positions per distinct token, `words` words each.
+    masks: Vec<u64>,
+    /// The bit vector of the computation.
+    v: Vec<u64>,
+}
+
+impl Scratch {
+    /// The LCS length of `pattern` (the shorter sequence) and `text` if at least `needed`.
+    fn lcs_at_least(&mut self, pattern: &[u32], text: &[u32], needed: usize) -> Option<usize> {
+        if needed > pattern.len() {
+            return None;
         }
-        masks[k * words + i / 64] |= 1 << (i % 64);
-    }
-    // A zero bit of `v` at position i: the LCS so far gained one at pattern position i.
-    let mut v = vec![u64::MAX; words];
-    for token in text {
-        let Some(&k) = symbols.get(token) else { continue };
-        let mut carry = 0;
-        for (word, &mask) in v.iter_mut().zip(&masks[k * words..(k + 1) * words]) {
-            let (sum, c1) = word.overflowing_add(*word & mask);
-            let (sum, c2) = sum.overflowing_add(carry);
-            carry = u64::from(c1 || c2);
-            *word = sum | (*word & !mask);
+        let words = pattern.len().div_ceil(64);
+        let (symbols, masks, v) = (&mut self.symbols, &mut self.masks, &mut self.v);
+        symbols.clear();
+        masks.clear();
+        for (i, token) in pattern.iter().enumerate() {
+            let next = symbols.len();
+            let k = *symbols.entry(*token).or_insert(next);
+            if k == next {
+                masks.resize(masks.len() + words, 0);
+            }
+            masks[k * words + i / 64] |= 1 << (i % 64);
         }
+        // A zero bit of `v` at position i: the LCS so far gained one at pattern position i.
+        v.clear();
+        v.resize(words, u64::MAX);
+        for (done, token) in text.iter().enumerate() {
+            // Every 64 tokens: each token left adds one at most.
+            if done % 64 == 63 && common(v, pattern.len()) + (text.len() - done) < needed {
+                return None;
+            }
+            let Some(&k) = symbols.get(token) else { continue };
+            let mut carry = 0;
+            for (word, &mask) in v.iter_mut().zip(&masks[k * words..(k + 1) * words]) {
+                let (sum, c1) = word.overflowing_add(*word & mask);
+                let (sum, c2) = sum.overflowing_add(carry);
+                carry = u64::from(c1 || c2);
+                *word = sum | (*word & !mask);
+            }
+        }
+        Some(common(v, pattern.len())).filter(|&length| length >= needed)
     }
+}
+
+/// The LCS length so far: the zero bits of `v` over the pattern's `len` positions (bits past its
+/// end start at one but carries may clear them, so they are not counted).
+fn common(v: &[u64], len: usize) -> usize {
     let zeros = v.iter().enumerate().map(|(w, word)| {
-        // Bits past the pattern's end start at one but carries may clear them: count only its bits.
-        let valid = match pattern.len() - 64 * w {
+        let valid = match len - 64 * w {
             n @ 1..64 => (1u64 << n) - 1,
             _ => u64::MAX,
         };
         (!word & valid).count_ones() as usize
     });
     zeros.sum()
+}
+
+/// A hasher for token values, which are hashes already: one multiplication (Fibonacci hashing)
+/// spreads them over the 64 bits the table's probing reads, at a fraction of SipHash's cost.
+#[derive(Default)]
+struct TokenHasher(u64);
+
+impl Hasher for TokenHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(u64::from(byte));
+        }
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.write_u64(u64::from(value));
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = (self.0 ^ value).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
 
 #[cfg(test)]
@@ -117,6 +190,16 @@ mod tests {
             b in prop::collection::vec(0u32..6, 0..200),
         ) {
             prop_assert_eq!(lcs_len(&a, &b), lcs_dp(&a, &b));
+        }
+
+        #[test]
+        fn the_early_exit_answers_exactly_when_the_length_is_reached(
+            a in prop::collection::vec(0u32..6, 0..300),
+            b in prop::collection::vec(0u32..6, 0..300),
+            needed in 0usize..300,
+        ) {
+            let exact = lcs_dp(&a, &b);
+            prop_assert_eq!(lcs_at_least(&a, &b, needed), (exact >= needed).then_some(exact));
         }
     }
 
