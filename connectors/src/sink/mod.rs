@@ -2,8 +2,9 @@
 //!
 //! An output folder `OUT` holds one folder per table (`OUT/files/`, `OUT/units/`, …), each a set of
 //! Parquet part files, and `OUT/_manifest.json`, the single source of truth: a part file counts only
-//! once the manifest lists it. Part files are staged in `OUT/_staging/`, fsynced and renamed into
-//! their table folder; the committer then rewrites the manifest atomically. Opening the folder
+//! once the manifest lists it. Part files are staged in `OUT/_staging/` and renamed into their
+//! table folder; the committer fsyncs a commit's new parts and their folders all at once, then
+//! rewrites the manifest atomically. Opening the folder
 //! again removes every file the manifest does not list, so a reader never meets a torn or orphaned
 //! file once a run has started again.
 //!
@@ -26,7 +27,7 @@ pub mod vectors;
 pub use element_tables::{read_adoption, AdoptionFigures};
 pub use fault::ABORT_AFTER_COMMIT_VARIABLE;
 pub use manifest::{read_manifest, Manifest, PartEntry, SourceRecord, MANIFEST_FILE};
-pub use readback::{errors_at, files_at};
+pub use readback::{errors_at, files_at, similar_pairs_at};
 pub use tables::table_names;
 
 /// Rows converted to Arrow and handed to the Parquet writer at a time: bounds the memory a large
@@ -198,8 +199,8 @@ impl OutputDir {
     }
 
     /// Adds `parts` to the manifest, records `durable_time` (with its commit, in a replay) and
-    /// `complete`, fsyncs the table folders the new parts were renamed into (once each), and
-    /// rewrites the manifest atomically. Tables of [`table_names`] still without a
+    /// `complete`, fsyncs the new parts and the table folders they were renamed into (all at
+    /// once), and rewrites the manifest atomically. Tables of [`table_names`] still without a
     /// part get an empty part file, so that every table folder holds at least one readable file.
     /// Called by one committer only.
     pub fn commit(&self, parts: Vec<PartFile>, durable_time: u64, complete: bool) -> anyhow::Result<()> {
@@ -218,6 +219,7 @@ impl OutputDir {
             }
         }
         let mut touched: BTreeSet<String> = BTreeSet::new();
+        let mut synced: Vec<PathBuf> = Vec::new();
         for part in parts {
             if part.max_time > durable_time {
                 bail!(
@@ -231,6 +233,7 @@ impl OutputDir {
                 bail!("part {} to commit is missing from {}", part.file, self.inner.root.display());
             }
             touched.insert(part.table.clone());
+            synced.push(on_disk);
             next.add_part(part);
         }
         for &table in table_names() {
@@ -245,13 +248,13 @@ impl OutputDir {
                     &mut std::iter::empty(),
                 )?;
                 touched.insert(part.table.clone());
+                synced.push(self.inner.root.join(&part.file));
                 next.add_part(part);
             }
         }
-        // The folders of the new parts, fsynced once each, so that no listed part can vanish.
-        for table in &touched {
-            files::sync_dir(&self.inner.root.join(table))?;
-        }
+        // The new parts and their folders, durable before the manifest lists them.
+        synced.extend(touched.iter().map(|table| self.inner.root.join(table)));
+        files::sync_all(&synced)?;
         next.durable_time = Some(durable_time);
         next.durable_commit = usize::try_from(durable_time).ok().and_then(|t| self.inner.commits.get(t)).cloned();
         next.complete = complete;
