@@ -102,7 +102,7 @@ fn check_faults_at_each_epoch(repo: &Path, work: &Path) {
     let uninterrupted = work.join("uninterrupted");
     replay(repo, &uninterrupted, &[&options[..], &["-w", "2"]].concat());
     let expected = tables(&uninterrupted);
-    let mut stopped = 0;
+    let (mut stopped, mut restored_pairs) = (0, 0);
     for k in 1.. {
         let out = work.join(format!("stopped-after-{k}"));
         let faulted = replay_again(repo, &out, &[&options[..], &["-w", "2"]].concat(), Some(k));
@@ -124,9 +124,17 @@ fn check_faults_at_each_epoch(repo: &Path, work: &Path) {
             None => "resuming from the first commit".to_string(),
         };
         assert!(message.contains(&announced), "expected {announced:?} in {message}");
+        // The similarity join's pairs at the durable time come back from the output, not from a join.
+        let durable_pairs: i64 = left["similar_pairs"].values().sum();
+        if durable_pairs > 0 && !complete {
+            let restored = format!("{durable_pairs} restored from the output");
+            assert!(message.contains(&restored), "expected {restored:?} in {message}");
+            restored_pairs += durable_pairs;
+        }
         assert_equal_tables(&tables(&out), &expected, &format!("resumed with -w {workers} after commit {k}"));
     }
     assert!(stopped >= 3, "only {stopped} epoch boundaries in {commits} commits with epochs of {epoch}");
+    assert!(restored_pairs > 0, "no resume had similar pairs to restore");
 }
 
 #[test]

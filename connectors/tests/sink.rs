@@ -10,13 +10,15 @@ use cpt_connectors::rows::{
     LineageRow, MatchRow, MinedElementRow, TimeRow, UnitRow,
 };
 use cpt_connectors::sink::{
-    read_manifest, table_names, OpenMode, OutputDir, OutputRefused, PartFile, RunInfo, TableRow, Update, MANIFEST_FILE,
+    read_manifest, similar_pairs_at, table_names, OpenMode, OutputDir, OutputRefused, PartFile, RunInfo, TableRow,
+    Update, MANIFEST_FILE,
 };
 use cpt_operators::catalog::stage::{History, Stage, Trend};
 use cpt_operators::model::{
     ContentId, ErrorReason, FileStats, Lang, LocalUnitId, Metrics, RecogniserKind, UnitFingerprint, UnitKind,
     VECTOR_DIMS,
 };
+use cpt_operators::similarity::Pair;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::LogicalType;
 use std::fs;
@@ -225,6 +227,7 @@ fn write_all_tables(dir: &OutputDir) -> Vec<PartFile> {
         0,
         1,
     )];
+    let similar = [at(Pair { a: -8, b: 12, score: 934 }, 0, 1), at(Pair { a: -8, b: i64::MAX, score: 900 }, 0, 1)];
     let classes = [at(CloneClassRow { class_id: -8, member: clone_unit(12, b"B.java", "B.run") }, 0, 1)];
     let matched = unit_row(NON_UTF8, Some(-7), 5);
     let matches = [at(
@@ -296,6 +299,7 @@ fn write_all_tables(dir: &OutputDir) -> Vec<PartFile> {
         dir.write_part(0, &stats).unwrap().unwrap(),
         dir.write_part(1, &elements).unwrap().unwrap(),
         dir.write_part(0, &mined).unwrap().unwrap(),
+        dir.write_part(1, &similar).unwrap().unwrap(),
     ]
 }
 
@@ -451,6 +455,11 @@ fn every_table_round_trips_with_reader_friendly_types() {
     assert_eq!(pairs.column_by_name("path_a_raw").unwrap().null_count(), 0);
     assert_eq!(strs(&pairs, "name_b"), [Some("B.run".into())]);
     assert_eq!((i32s(&pairs, "score"), i32s(&pairs, "lcs_percent")), (vec![934], vec![81]));
+    let similar = read_single(&out, &parts[13]);
+    assert_eq!(column_names(&similar)[2..], ["a_unit_key", "b_unit_key", "score"]);
+    assert_eq!((i64s(&similar, "b_unit_key"), i32s(&similar, "score")), (vec![12, i64::MAX], vec![934, 900]));
+    let restored = similar_pairs_at(&out, &read_manifest(&out).unwrap(), 0).unwrap();
+    assert_eq!(restored, [Pair { a: -8, b: 12, score: 934 }, Pair { a: -8, b: i64::MAX, score: 900 }]);
     let classes = read_single(&out, &parts[8]);
     assert_eq!(column_names(&classes)[2..], [&["class_id".to_string()][..], &unit_columns("")].concat());
     assert_eq!((i64s(&classes, "class_id"), i64s(&classes, "unit_key")), (vec![-8], vec![12]));
@@ -509,6 +518,7 @@ fn schemas_start_with_time_and_diff_and_match_batches() {
     check::<LineageRow>();
     check::<TimeRow>();
     check::<ClonePairRow>();
+    check::<Pair>();
     check::<CloneClassRow>();
     check::<MatchRow>();
     check::<ElementStatsRow>();
@@ -528,6 +538,7 @@ fn schemas_start_with_time_and_diff_and_match_batches() {
             ElementStatsRow::TABLE,
             ElementRow::TABLE,
             ClonePairRow::TABLE,
+            Pair::TABLE,
             CloneClassRow::TABLE,
             MinedElementRow::TABLE
         ]
@@ -546,6 +557,7 @@ fn schemas_start_with_time_and_diff_and_match_batches() {
             "element_stats",
             "elements",
             "clone_pairs",
+            "similar_pairs",
             "clone_classes",
             "mined_elements"
         ]
@@ -803,7 +815,7 @@ fn manifest_records_the_run_and_is_replaced_atomically() {
     let manifest = read_manifest(&out).unwrap();
     assert_eq!(read_manifest(&out.join(MANIFEST_FILE)).unwrap(), manifest);
     assert_eq!(manifest, dir.manifest().unwrap());
-    assert_eq!(manifest.format_version, 2);
+    assert_eq!(manifest.format_version, 3);
     assert_eq!((manifest.durable_commit, manifest.source.tip), (None, None), "a scan has no commits");
     assert_eq!(manifest.engine_version, env!("CARGO_PKG_VERSION"));
     assert_eq!(manifest.grammar_versions["rust"], "0.24.2");

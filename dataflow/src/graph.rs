@@ -1,6 +1,6 @@
 //! The one dataflow graph of cpt (ARCHITECTURE §1): file events, source errors, a replay's
 //! commits and rename lineage, and a watch's batches in; `files`, `units`, `clone_groups`,
-//! `clone_pairs`, `clone_classes`, `matches`, `element_stats`, `elements`, `mined_elements`,
+//! `similar_pairs`, `clone_pairs`, `clone_classes`, `matches`, `element_stats`, `elements`, `mined_elements`,
 //! `errors`, `commits`, `lineage` and `times` changelogs out, through the parse stage, joins of the
 //! events with the parse facts (re-keyed by path and unit), the clone computations (exact groups,
 //! near-miss pairs, classes, mined elements) and the periodic table's figures.
@@ -15,6 +15,7 @@ use crate::memo::ContentMemo;
 use crate::mined::{mined_elements, MiningRules};
 use crate::near_miss::{clone_pairs, NearMissParams};
 use crate::parse::parse_contents;
+use crate::similar_pairs::RestoredPairs;
 use crate::sink::{commit_parts, write_table, EpochPolicy, SinkContext};
 use crate::stats::RunStats;
 use crate::telemetry::Telemetry;
@@ -22,10 +23,10 @@ use cpt_connectors::rows::{
     unit_key, CloneClassRow, CloneMemberRow, ClonePairRow, CloneUnit, CommitRow, ElementRow, ElementStatsRow, ErrorRow,
     FileRow, LineageRow, MatchRow, MinedElementRow, PathBytes, TimeRow, UnitRow,
 };
-use cpt_connectors::sink::{read_adoption, OutputDir};
+use cpt_connectors::sink::{read_adoption, similar_pairs_at, OutputDir};
 use cpt_operators::catalog::Catalog;
 use cpt_operators::model::ContentKey;
-use cpt_operators::similarity::JoinBackend;
+use cpt_operators::similarity::{JoinBackend, Pair};
 use differential_dataflow::input::{Input, InputSession};
 use std::sync::Arc;
 use timely::dataflow::operators::vec::{Broadcast, Map};
@@ -139,10 +140,12 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
         let candidates = clone_candidates(units.clone(), ctx.min_tokens);
         let members = exact_clone_groups(candidates.clone());
         let candidates = candidates.map(|row| (row.unit_key, row)).arrange_by_key();
-        let pairs = ctx.near_miss.map(|params| {
+        let near_miss = ctx.near_miss.map(|params| {
             let backend = ctx.join_backend.clone();
-            clone_pairs(candidates.clone(), params, backend, Arc::clone(&ctx.stats), Arc::clone(&ctx.failure))
+            let restored = restored_pairs(&ctx, index);
+            clone_pairs(candidates.clone(), params, backend, restored, Arc::clone(&ctx.stats), Arc::clone(&ctx.failure))
         });
+        let (similar, pairs) = near_miss.map(|found| (found.similar, found.verified)).unzip();
         let class_members = clone_classes(members.clone(), pairs.clone(), candidates);
         let mined = mined_elements(class_members.clone(), ctx.mining);
         let classes = class_members.map(|(class_id, row)| CloneClassRow { class_id, member: CloneUnit::of(&row) });
@@ -185,6 +188,9 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
         if let Some(pairs) = &pairs {
             pairs.inner.clone().probe_with(&computed);
         }
+        if let Some(similar) = &similar {
+            similar.inner.clone().probe_with(&computed);
+        }
         errors.inner.clone().probe_with(&computed);
         matches.inner.clone().probe_with(&computed);
         stats_rows.inner.clone().probe_with(&computed);
@@ -219,6 +225,9 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
         if let Some(pairs) = pairs {
             parts.push(write_table(pairs, sink(), |row: &ClonePairRow| row.a.unit_key as u64));
         }
+        if let Some(similar) = similar {
+            parts.push(write_table(similar, sink(), |pair: &Pair| pair.a as u64));
+        }
         let parts = scope.concatenate(parts);
         let written = ProbeHandle::new();
         let memo = Arc::clone(&ctx.memo);
@@ -245,6 +254,31 @@ fn restored_history(out: &OutputDir, failure: &JobFailure) -> Option<Restored> {
             None
         }
     }
+}
+
+/// A resumed job's similarity-join output at its durable time, from the durable `similar_pairs`
+/// rows (read by worker `index` 0, which emits them all; the others only learn the time). A failure
+/// to read them fails the job.
+fn restored_pairs(ctx: &GraphContext, index: usize) -> Option<RestoredPairs> {
+    let time = ctx.out.durable_time()?;
+    let pairs = match index {
+        0 => {
+            let read = ctx.out.manifest().and_then(|manifest| similar_pairs_at(ctx.out.path(), &manifest, time));
+            match read {
+                Ok(pairs) => pairs,
+                Err(error) => {
+                    ctx.failure.record(format!(
+                        "reading the durable similar_pairs of {}: {error:#}",
+                        ctx.out.path().display()
+                    ));
+                    Vec::new()
+                }
+            }
+        }
+        _ => Vec::new(),
+    };
+    ctx.stats.restored_pairs.fetch_add(pairs.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    Some(RestoredPairs { time, pairs })
 }
 
 fn path_hash(path: &[u8]) -> u64 {

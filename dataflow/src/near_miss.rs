@@ -11,7 +11,7 @@
 
 use crate::clones::UnitsByKey;
 use crate::failure::JobFailure;
-use crate::similar_pairs::similar_pairs;
+use crate::similar_pairs::{similar_pairs, Pairs, RestoredPairs};
 use crate::stats::RunStats;
 use cpt_connectors::rows::{ClonePairRow, CloneUnit, UnitRow};
 use cpt_operators::model::UnitKind;
@@ -29,27 +29,39 @@ pub struct NearMissParams {
     pub lcs: LcsRatio,
 }
 
+/// The two outputs of the near-miss computation.
+pub struct NearMiss<'s> {
+    /// The similarity join's pairs (`similar_pairs`), verified or not.
+    pub similar: Pairs<'s>,
+    /// The pairs that pass the token check (`clone_pairs`).
+    pub verified: VecCollection<'s, u64, ClonePairRow, i64>,
+}
+
 /// The near-miss clone pairs among `candidates` (units by key, as exact clone groups take them),
-/// the vectors joined by joins of `backend`, with the similar vector pairs and the verified pairs
-/// counted in `stats`.
+/// the vectors joined by joins of `backend` (or, at a resumed job's durable time, `restored`),
+/// with the similar vector pairs and the verified pairs counted in `stats`.
 pub fn clone_pairs<'s>(
     candidates: UnitsByKey<'s>,
     params: NearMissParams,
     backend: JoinBackend,
+    restored: Option<RestoredPairs>,
     stats: Arc<RunStats>,
     failure: Arc<JobFailure>,
-) -> VecCollection<'s, u64, ClonePairRow, i64> {
+) -> NearMiss<'s> {
     let vectors = candidates.clone().flat_map_ref(|key, row| {
         (row.unit.id.kind != UnitKind::File).then(|| (*key, row.unit.metrics.tokens, row.unit.vector.clone()))
     });
     let lcs = params.lcs;
     let counted = Arc::clone(&stats);
-    similar_pairs(vectors, params.join, backend, failure)
-        .inspect(move |(_, _, diff)| RunStats::add(&counted.similar_pairs, *diff))
+    let similar = similar_pairs(vectors, params.join, backend, restored, failure)
+        .inspect(move |(_, _, diff)| RunStats::add(&counted.similar_pairs, *diff));
+    let verified = similar
+        .clone()
         .map(|pair| (pair.a, (pair.b, pair.score)))
         .join_core(candidates.clone(), |_, &(b, score), a| Some((b, (score, a.clone()))))
         .join_core(candidates, move |_, (score, a), b| verified(a, b, *score, lcs))
-        .inspect(move |(_, _, diff)| RunStats::add(&stats.clone_pairs, *diff))
+        .inspect(move |(_, _, diff)| RunStats::add(&stats.clone_pairs, *diff));
+    NearMiss { similar, verified }
 }
 
 /// The pair row of `a` (the smaller key) and `b` with vector score `score`, when they pass the

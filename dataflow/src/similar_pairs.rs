@@ -8,9 +8,16 @@
 //! [`Batch`] and emits the pair deltas at that time. Times are applied strictly in order, so each
 //! batch meets the resident set as the time before left it, and the union of the workers' deltas
 //! is the unsharded join's whatever the number of workers.
+//!
+//! A resumed job feeds its whole state at its durable time T (ARCHITECTURE §6); the join's pairs at
+//! T are in the durable output already. At T every worker therefore makes its shard of the vectors
+//! resident without joining them, and the pairs read back from the output's `similar_pairs` are
+//! emitted instead ([`RestoredPairs`], given to one worker): a restart never redoes the O(N²) join.
 
 use crate::failure::JobFailure;
-use cpt_operators::similarity::{Batch, Entry, JoinBackend, JoinParams, Pair, Shard, UnitKey, Vector};
+use cpt_operators::similarity::{
+    Batch, Entry, JoinBackend, JoinParams, Pair, PairDelta, Shard, SimilarityJoin, UnitKey, Vector,
+};
 use differential_dataflow::consolidation::consolidate;
 use differential_dataflow::{AsCollection, VecCollection};
 use std::collections::BTreeMap;
@@ -29,16 +36,27 @@ pub type Vectors<'s> = VecCollection<'s, u64, VectorRecord, i64>;
 /// The pairs of those vectors that pass the contract, `a < b` with their score.
 pub type Pairs<'s> = VecCollection<'s, u64, Pair, i64>;
 
+/// The join's output at a resumed job's durable time, read back from the output.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RestoredPairs {
+    /// The durable time, at which the state is fed again.
+    pub time: u64,
+    /// The pairs this worker emits at that time (all of them on one worker, none on the others).
+    pub pairs: Vec<Pair>,
+}
+
 /// The changes of one time not yet applied, and the capability to emit that time's pair deltas.
 type Pending = (Capability<u64>, Vec<(VectorRecord, i64)>);
 
-/// The similar pairs of `vectors` under `params`, maintained time by time by joins of `backend`.
-/// A time whose changes the join refuses (a key twice, a retraction of a vector never inserted,
-/// device memory past its limit) is recorded in `failure` and leaves the pairs as they were.
+/// The similar pairs of `vectors` under `params`, maintained time by time by joins of `backend`;
+/// at the time of `restored`, its pairs stand for the join's. A time whose changes the join
+/// refuses (a key twice, a retraction of a vector never inserted, device memory past its limit)
+/// is recorded in `failure` and leaves the pairs as they were.
 pub fn similar_pairs<'s>(
     vectors: Vectors<'s>,
     params: JoinParams,
     backend: JoinBackend,
+    mut restored: Option<RestoredPairs>,
     failure: Arc<JobFailure>,
 ) -> Pairs<'s> {
     let scope = vectors.inner.scope();
@@ -60,8 +78,13 @@ pub fn similar_pairs<'s>(
                 let frontier = frontier.frontier();
                 while let Some(ready) = pending.first_entry().filter(|entry| !frontier.less_equal(entry.key())) {
                     let (time, (capability, changes)) = ready.remove_entry();
+                    let restoring = restored.take_if(|restored| restored.time == time);
                     let applied = join.as_mut().map_err(|why| why.clone()).and_then(|join| {
-                        batch_of(changes).and_then(|batch| join.apply(&batch).map_err(|e| e.to_string()))
+                        let batch = batch_of(changes)?;
+                        match restoring {
+                            None => join.apply(&batch).map_err(|e| e.to_string()),
+                            Some(restored) => restore(join.as_mut(), &batch, restored.pairs),
+                        }
                     });
                     match applied {
                         Ok(deltas) => output
@@ -75,6 +98,22 @@ pub fn similar_pairs<'s>(
             }
         })
         .as_collection()
+}
+
+/// Makes the vectors of `batch` resident without joining them and returns `pairs`, the join's
+/// output at that time read back from the output, as its deltas. The state of a durable time is
+/// all insertions.
+fn restore(join: &mut dyn SimilarityJoin, batch: &Batch, pairs: Vec<Pair>) -> Result<Vec<PairDelta>, String> {
+    if let Some(removed) = batch.removed.first() {
+        return Err(format!("the restored state retracts the vector of unit key {}", removed.key));
+    }
+    join.restore(&batch.inserted).map_err(|e| e.to_string())?;
+    tracing::info!(
+        "{} vectors made resident, {} similar pairs restored from the output",
+        batch.inserted.len(),
+        pairs.len()
+    );
+    Ok(pairs.into_iter().map(|pair| (pair, 1)).collect())
 }
 
 /// The batch of one time's changes: consolidated, each retracted record removed and each added

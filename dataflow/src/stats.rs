@@ -28,6 +28,8 @@ pub struct RunStats {
     pub clone_groups: AtomicI64,
     /// Net vector pairs passing the similarity join (near-miss candidates, before the token check).
     pub similar_pairs: AtomicI64,
+    /// Similar pairs read back from the output by a resumed job instead of joining again.
+    pub restored_pairs: AtomicU64,
     /// Net near-miss clone pairs (candidates that passed the token check).
     pub clone_pairs: AtomicI64,
     /// Net lines of analysed files.

@@ -24,6 +24,8 @@ pub struct Summary {
     pub clone_pairs: i64,
     /// Vector pairs passing the similarity join, of which the token check kept `clone_pairs`.
     pub similar_pairs: i64,
+    /// Similar pairs a resumed job read back from its output instead of joining again.
+    pub restored_pairs: u64,
     /// Lines of analysed files.
     pub lines: i64,
     /// Lines covered by clone-group members.
@@ -53,6 +55,7 @@ impl Summary {
             clone_groups: RunStats::get(&stats.clone_groups),
             clone_pairs: RunStats::get(&stats.clone_pairs),
             similar_pairs: RunStats::get(&stats.similar_pairs),
+            restored_pairs: stats.restored_pairs.load(std::sync::atomic::Ordering::Relaxed),
             lines: RunStats::get(&stats.lines),
             duplicated_lines: RunStats::get(&stats.duplicated_lines),
             errors: stats.errors_by_reason(),
@@ -125,12 +128,16 @@ impl fmt::Display for Summary {
         }
         write!(
             f,
-            "{} files, {} units, {} clone groups, {} near-miss pairs (of {} similar), {:.1}% duplicated lines, {} errors ({}), skipped: {}, {}, {:.2} s, {:.0} files/s",
+            "{} files, {} units, {} clone groups, {} near-miss pairs (of {} similar{}), {:.1}% duplicated lines, {} errors ({}), skipped: {}, {}, {:.2} s, {:.0} files/s",
             self.files,
             self.units,
             self.clone_groups,
             self.clone_pairs,
             self.similar_pairs,
+            match self.restored_pairs {
+                0 => String::new(),
+                restored => format!(", {restored} restored from the output"),
+            },
             self.duplicated_percent(),
             errors,
             error_list,

@@ -19,10 +19,11 @@ use std::process::{Command, Output};
 
 /// The tables whose state at a time is a function of the tree at that time alone: a fresh scan
 /// of that tree must reproduce them.
-pub const STATE_TABLES: [&str; 9] = [
+pub const STATE_TABLES: [&str; 10] = [
     "files",
     "units",
     "clone_groups",
+    "similar_pairs",
     "clone_pairs",
     "clone_classes",
     "mined_elements",
@@ -32,10 +33,11 @@ pub const STATE_TABLES: [&str; 9] = [
 ];
 
 /// Every table of a replay: the state tables and those that record history.
-pub const REPLAY_TABLES: [&str; 12] = [
+pub const REPLAY_TABLES: [&str; 13] = [
     "files",
     "units",
     "clone_groups",
+    "similar_pairs",
     "clone_pairs",
     "clone_classes",
     "mined_elements",

@@ -16,8 +16,8 @@ pub const MANIFEST_FILE: &str = "_manifest.json";
 pub(super) const MANIFEST_TEMP: &str = "_manifest.json.tmp";
 
 /// Version of the manifest layout and of the table schemas it describes (2: the `lineage` table,
-/// the source's tip and the durable commit).
-const FORMAT_VERSION: u32 = 2;
+/// the source's tip and the durable commit; 3: the `similar_pairs` table, which a resume reads).
+const FORMAT_VERSION: u32 = 3;
 
 /// The manifest of an output folder (serialised as `_manifest.json`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

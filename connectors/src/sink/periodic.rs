@@ -5,11 +5,13 @@
 //! classes with the time each was first seen.
 
 use super::manifest::{read_manifest, utc_date, SourceRecord};
-use super::read::{column, final_state, float64_column, int64_column, read_updates, text_column, Float64, FromBatch};
+use super::read::{
+    final_state, float64_column, int32_column, int64_column, read_updates, text_column, Float64, FromBatch,
+};
 use super::{TableRow, Update};
 use crate::rows::{CommitRow, ElementRow, ElementStatsRow, MinedElementRow};
 use anyhow::{bail, Context};
-use arrow_array::{Array, Int32Array, RecordBatch};
+use arrow_array::{Array, RecordBatch};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -132,7 +134,7 @@ impl FromBatch for ElementEntry {
             (text("symbol")?, text("name")?, text("family")?, text("category")?);
         let (languages, summaries, stages, trends) =
             (text("languages")?, text("summary")?, text("stage")?, text("trend")?);
-        let periods = column::<Int32Array>(batch, "period")?;
+        let periods = int32_column(batch, "period")?;
         let first_seen = int64_column(batch, "first_seen")?;
         let peaks = float64_column(batch, "peak_adoption")?;
         Ok((0..batch.num_rows())
@@ -188,7 +190,7 @@ impl FromBatch for MinedEntry {
             text_column(batch, "name")?,
             text_column(batch, "path")?,
         );
-        let (tokens, start_lines) = (float64_column(batch, "mean_tokens")?, column::<Int32Array>(batch, "start_line")?);
+        let (tokens, start_lines) = (float64_column(batch, "mean_tokens")?, int32_column(batch, "start_line")?);
         Ok((0..batch.num_rows())
             .map(|row| MinedEntry {
                 element_id: ids.value(row),

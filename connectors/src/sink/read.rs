@@ -6,7 +6,7 @@
 use super::manifest::{read_manifest, Manifest};
 use super::Update;
 use anyhow::Context;
-use arrow_array::{Array, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow_array::{Array, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
 use std::collections::BTreeMap;
@@ -64,6 +64,11 @@ pub fn column<'b, A: Array + 'static>(batch: &'b RecordBatch, name: &str) -> any
 
 /// The Int64 column `name` of `batch`.
 pub fn int64_column<'b>(batch: &'b RecordBatch, name: &str) -> anyhow::Result<&'b Int64Array> {
+    column(batch, name)
+}
+
+/// The Int32 column `name` of `batch`.
+pub fn int32_column<'b>(batch: &'b RecordBatch, name: &str) -> anyhow::Result<&'b Int32Array> {
     column(batch, name)
 }
 

@@ -1,16 +1,16 @@
-//! Committed rows read back: the state of the `files` and `errors` tables at a durable time, summed
-//! from the part files the manifest lists (ARCHITECTURE §6), which is what a resumed watch starts
-//! from. Only the columns that identify a path's input are read.
+//! Committed rows read back: the state of the `files`, `errors` and `similar_pairs` tables at a
+//! durable time, summed from the part files the manifest lists (ARCHITECTURE §6), which is what a
+//! resumed job starts from. Only the columns that identify a path's input, or a pair, are read.
 
 use super::manifest::Manifest;
-use super::read::{int64_column, read_projected, text_column};
+use super::read::{int32_column, int64_column, read_projected, text_column};
 use super::TableRow;
 use crate::rows::{ErrorRow, FileRow, PathBytes};
 use anyhow::{anyhow, bail, Context};
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, RecordBatch};
 use cpt_operators::model::{ContentId, ContentKey, ErrorReason, Lang};
-use std::collections::BTreeMap;
+use cpt_operators::similarity::Pair;
 use std::path::Path;
 
 /// The files of the state at `time` of the output folder `root`: each path with the content (and
@@ -42,6 +42,21 @@ pub fn errors_at(root: &Path, manifest: &Manifest, time: u64) -> anyhow::Result<
     })
 }
 
+/// The similar pairs of the state at `time` of the output folder `root`: the similarity join's
+/// output, which a resumed job restores instead of joining again.
+pub fn similar_pairs_at(root: &Path, manifest: &Manifest, time: u64) -> anyhow::Result<Vec<Pair>> {
+    let columns = ["a_unit_key", "b_unit_key", "score"];
+    state_at(root, manifest, Pair::TABLE, &columns, time, |batch, row| {
+        let score = int32_column(batch, "score")?.value(row);
+        let score = u16::try_from(score).map_err(|_| anyhow!("similar pair score {score} out of range"))?;
+        let (a, b) = (int64_column(batch, "a_unit_key")?.value(row), int64_column(batch, "b_unit_key")?.value(row));
+        match a < b {
+            true => Ok(Pair { a, b, score }),
+            false => Err(anyhow!("similar pair ({a}, {b}) is not ordered")),
+        }
+    })
+}
+
 /// The rows of `table` summed over the times up to `time`: those present once. `row` decodes one
 /// row of a batch holding `columns` (plus `time` and `diff`). A row left with another sum than
 /// 0 or 1 means the output is not a consistent changelog.
@@ -53,17 +68,23 @@ fn state_at<K: Ord>(
     time: u64,
     row: impl Fn(&RecordBatch, usize) -> anyhow::Result<K>,
 ) -> anyhow::Result<Vec<K>> {
-    let mut sums: BTreeMap<K, i64> = BTreeMap::new();
+    let mut updates: Vec<(K, i64)> = Vec::new();
     for batch in read_projected(root, manifest, table, Some(time), Some(columns))? {
         let (times, diffs) = (int64_column(&batch, "time")?, int64_column(&batch, "diff")?);
         for i in 0..batch.num_rows() {
             if u64::try_from(times.value(i)).is_ok_and(|t| t <= time) {
-                *sums.entry(row(&batch, i)?).or_insert(0) += diffs.value(i);
+                updates.push((row(&batch, i)?, diffs.value(i)));
             }
         }
     }
-    let mut present = Vec::with_capacity(sums.len());
-    for (key, sum) in sums {
+    // Sorted and summed in place: a table of millions of rows (`similar_pairs`) needs no tree.
+    updates.sort_unstable_by(|x, y| x.0.cmp(&y.0));
+    let mut present = Vec::with_capacity(updates.len());
+    let mut updates = updates.into_iter().peekable();
+    while let Some((key, mut sum)) = updates.next() {
+        while let Some((_, diff)) = updates.next_if(|(next, _)| *next == key) {
+            sum += diff;
+        }
         match sum {
             0 => {}
             1 => present.push(key),

@@ -15,6 +15,7 @@
 //! | `commits` | sha, author_time (Int64, seconds since the epoch), author, subject (replay only) |
 //! | `lineage` | commit, old_path, old_path_raw, new_path, new_path_raw, similarity (Int32), old_unit_key, new_unit_key (NULL on a file's row) (replay only) |
 //! | `times` | wall_clock_ms (Int64, milliseconds since the epoch), changed_paths (Int32) (watch only) |
+//! | `similar_pairs` | a_unit_key, b_unit_key (Int64, a < b), score (Int32, ⌊1000·cos⌋): the similarity join's pairs before the token check |
 //! | `clone_pairs` | for each unit, `_a` (smaller key) then `_b`: unit_key, path, path_raw, lang, kind, name, start_line, end_line, tokens (Int32); then score (Int32, ⌊1000·cos⌋ of the vectors), lcs_percent (Int32) |
 //! | `clone_classes` | class_id (the smallest member's unit_key), unit_key, path, path_raw, lang, kind, name, start_line, end_line, tokens (Int32) |
 //! | `matches` | symbol, unit_key, path, path_raw, lang, kind, name, start_line, end_line, recogniser (`query` or `exemplar`), score (Int32, percent), cyclomatic, tokens (Int32) |
@@ -36,6 +37,7 @@ use crate::rows::{
 use anyhow::bail;
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field, SchemaRef};
+use cpt_operators::similarity::Pair;
 use std::sync::OnceLock;
 
 /// The tables this sink writes, by folder name.
@@ -52,6 +54,7 @@ pub fn table_names() -> &'static [&'static str] {
         ElementStatsRow::TABLE,
         ElementRow::TABLE,
         ClonePairRow::TABLE,
+        Pair::TABLE,
         CloneClassRow::TABLE,
         MinedElementRow::TABLE,
     ]
@@ -71,6 +74,7 @@ pub(super) fn schema_of(table: &str) -> anyhow::Result<SchemaRef> {
         ElementStatsRow::TABLE => ElementStatsRow::schema(),
         ElementRow::TABLE => ElementRow::schema(),
         ClonePairRow::TABLE => ClonePairRow::schema(),
+        Pair::TABLE => Pair::schema(),
         CloneClassRow::TABLE => CloneClassRow::schema(),
         MinedElementRow::TABLE => MinedElementRow::schema(),
         _ => bail!("no table named {table} is known to the sink"),
@@ -305,6 +309,26 @@ impl TableRow for ClonePairRow {
             .clone_unit(|r| &r.b)?
             .int32("score", |r| u32::from(r.score))?
             .int32("lcs_percent", |r| u32::from(r.lcs_percent))?
+            .finish(Self::schema())
+    }
+}
+
+/// A row of `similar_pairs`: a pair of unit vectors that passes the similarity join (ARCHITECTURE
+/// §4a), kept or not by the token check of `clone_pairs`. What a restart restores the join's
+/// output from instead of joining again.
+impl TableRow for Pair {
+    const TABLE: &'static str = "similar_pairs";
+
+    fn schema() -> SchemaRef {
+        static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+        SCHEMA.get_or_init(|| changelog_schema(vec![int64("a_unit_key"), int64("b_unit_key"), int32("score")])).clone()
+    }
+
+    fn to_batch(updates: &[Update<Self>]) -> anyhow::Result<RecordBatch> {
+        Columns::new(updates)?
+            .int64(|r| r.a)
+            .int64(|r| r.b)
+            .int32("score", |r| u32::from(r.score))?
             .finish(Self::schema())
     }
 }

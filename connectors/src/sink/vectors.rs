@@ -2,12 +2,12 @@
 //! its last time (read through the manifest, four columns only), keeping the units a near-miss
 //! join takes (not file units, a non-zero vector), sorted by unit key.
 
-use super::read::{column, int64_column, read_projected};
+use super::read::{column, int32_column, int64_column, read_projected};
 use super::read_manifest;
 use anyhow::{ensure, Context};
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int8Type;
-use arrow_array::{Array, FixedSizeListArray, Int32Array, RecordBatch};
+use arrow_array::{Array, FixedSizeListArray, RecordBatch};
 use cpt_operators::similarity::{Entry, UnitKey, Vector};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -43,7 +43,7 @@ pub fn unit_entries(output: &Path) -> anyhow::Result<Vec<Entry>> {
 fn vector_rows(batch: &RecordBatch) -> anyhow::Result<Vec<(VectorRow, i64)>> {
     let (keys, parents, diffs) =
         (int64_column(batch, "unit_key")?, int64_column(batch, "parent_unit_key")?, int64_column(batch, "diff")?);
-    let tokens: &Int32Array = column(batch, "tokens")?;
+    let tokens = int32_column(batch, "tokens")?;
     let vectors: &FixedSizeListArray = column(batch, "vector")?;
     (0..batch.num_rows())
         .map(|row| {
