@@ -32,22 +32,22 @@ pub const STATE_TABLES: [&str; 10] = [
     "errors",
 ];
 
+/// The tables of a replay that record history rather than state.
+const HISTORY_TABLES: [&str; 3] = ["elements", "commits", "lineage"];
+
 /// Every table of a replay: the state tables and those that record history.
-pub const REPLAY_TABLES: [&str; 13] = [
-    "files",
-    "units",
-    "clone_groups",
-    "similar_pairs",
-    "clone_pairs",
-    "clone_classes",
-    "mined_elements",
-    "matches",
-    "element_stats",
-    "elements",
-    "errors",
-    "commits",
-    "lineage",
-];
+pub const REPLAY_TABLES: [&str; 13] = joined(STATE_TABLES, HISTORY_TABLES);
+
+/// `state` followed by `history`.
+const fn joined(state: [&'static str; 10], history: [&'static str; 3]) -> [&'static str; 13] {
+    let mut all = [""; 13];
+    let mut i = 0;
+    while i < all.len() {
+        all[i] = if i < state.len() { state[i] } else { history[i - state.len()] };
+        i += 1;
+    }
+    all
+}
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
