@@ -1,9 +1,10 @@
 //! The one dataflow graph of cpt (ARCHITECTURE §1): file events, source errors, a replay's
 //! commits and rename lineage, and a watch's batches in; `files`, `units`, `clone_groups`,
-//! `similar_pairs`, `clone_pairs`, `clone_classes`, `matches`, `element_stats`, `elements`, `mined_elements`,
-//! `errors`, `commits`, `lineage` and `times` changelogs out, through the parse stage, joins of the
-//! events with the parse facts (re-keyed by path and unit), the clone computations (exact groups,
-//! near-miss pairs, classes, mined elements) and the periodic table's figures.
+//! `similar_pairs`, `clone_pairs`, `clone_classes`, `matches`, `element_stats`, `elements`,
+//! `mined_elements`, `errors`, `commits`, `lineage` and `times` changelogs out, through the parse
+//! stage, joins of the events with the parse facts (re-keyed by path and unit), the clone
+//! computations (exact groups, near-miss pairs, classes, mined elements) and the periodic table's
+//! figures.
 
 use crate::clone_classes::clone_classes;
 use crate::clones::{clone_candidates, duplicated_lines, exact_clone_groups};
