@@ -34,7 +34,7 @@ fn check_reports_each_mistake_at_its_line_and_exits_1() {
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let text = stdout(&output);
     let prefix = format!("{}:", fixture.display());
-    assert_eq!(text.lines().count(), 16, "{text}");
+    assert_eq!(text.lines().count(), 18, "{text}");
     assert!(text.lines().all(|l| l.starts_with(&prefix)), "{text}");
     assert!(text.contains(":51:20: unknown node kind \"blok\" in the rust grammar"), "{text}");
 }

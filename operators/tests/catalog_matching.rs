@@ -1,5 +1,6 @@
 //! Per-unit matching: a query match counts for the innermost unit holding its node, a `unit-name`
-//! capture must be the unit's own name, and exemplars match by the integer cosine of vectors.
+//! capture must be the unit's own name, a `patterns: all` query counts only where all its patterns
+//! located the same node, and exemplars match by the integer cosine of vectors.
 
 use cpt_operators::analyze::{analyze, analyze_with};
 use cpt_operators::catalog::{load, Catalog, CatalogSource, RecogniserKind};
@@ -27,6 +28,18 @@ elements:
       - language: python
         query: '(call function: (identifier) @callee) @match'
         unit-name: callee
+  - symbol: Cm
+    name: Command
+    summary: A class with an execute method and an undo method, in any order.
+    family: Behavioral
+    category: Coordination
+    period: 3
+    recognisers:
+      - language: python
+        query: |
+          ((class_definition body: (block (function_definition name: (identifier) @execute))) @match (#eq? @execute "execute"))
+          ((class_definition body: (block (function_definition name: (identifier) @undo))) @match (#eq? @undo "undo"))
+        patterns: all
   - symbol: Sum
     name: Summing loop
     summary: A loop adding items into an accumulator.
@@ -63,6 +76,21 @@ class Tally:
         for x in xs:
             s += x
         return s
+
+class Reverted:
+    def undo(self):
+        pass
+    def describe(self):
+        pass
+    def execute(self):
+        pass
+
+class Outer:
+    def execute(self):
+        pass
+    class Inner:
+        def undo(self):
+            pass
 ";
 
 fn catalogue() -> Catalog {
@@ -101,6 +129,13 @@ fn a_unit_name_capture_must_be_the_units_own_name() {
     let found = matches(&catalogue());
     // `outer(n - 1)` sits in `inner`, whose name it is not; `fact(n - 1)` sits in `fact`.
     assert_eq!(units_matching(&found, "Sc"), ["fact"], "{found:?}");
+}
+
+#[test]
+fn an_all_patterns_query_counts_where_every_pattern_located_the_same_node() {
+    let found = matches(&catalogue());
+    // `Outer` has `execute` and `Inner` has `undo`: two classes, neither with both.
+    assert_eq!(units_matching(&found, "Cm"), ["Reverted"], "{found:?}");
 }
 
 #[test]

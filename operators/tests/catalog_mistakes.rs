@@ -32,6 +32,10 @@ fn every_mistake_is_reported_at_its_line() {
         "mistakes.yaml:70:13: the python snippet holds no unit: write a function, method or class around it",
         "mistakes.yaml:81:20: threshold 150 is out of range: write a percent from 1 to 100",
         "mistakes.yaml:84:20: threshold 0.9 is out of range: write a percent from 1 to 100, e.g. 90",
+        "mistakes.yaml:94:19: unknown `patterns: every`; write `any` (a match of any pattern counts) or `all` (a \
+         node counts where every pattern matched it)",
+        "mistakes.yaml:103:16: the go query has one pattern, so `patterns: all` changes nothing: write one pattern \
+         per part that must match, or leave `patterns` out",
     ];
     assert_eq!(found, expected, "diagnostics:\n{}", found.join("\n"));
     let symbols: Vec<&str> = loaded.catalog.elements().iter().map(|e| e.symbol.as_str()).collect();

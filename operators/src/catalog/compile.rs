@@ -21,6 +21,19 @@ pub(crate) struct PatternOwner {
     pub capture: u32,
     /// Index of the capture whose text must be the owning unit's name, if any.
     pub unit_name: Option<u32>,
+    /// For a pattern of a `patterns: all` query, its place among the query's patterns.
+    pub all_of: Option<AllOf>,
+}
+
+/// A pattern's place in a query whose patterns must all match the same node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct AllOf {
+    /// Which query of the language (its index among the joined queries).
+    pub query: u32,
+    /// Which of that query's patterns this is.
+    pub pattern: u32,
+    /// How many patterns the query has.
+    pub patterns: u32,
 }
 
 /// The queries of one language, joined.
@@ -60,6 +73,7 @@ struct ElementQuery {
     text: String,
     capture: String,
     unit_name: Option<String>,
+    all_patterns: bool,
 }
 
 /// An element's recognisers, compiled but not yet joined.
@@ -116,12 +130,12 @@ fn compile_element(element: &Element, diagnostics: &mut Vec<Diagnostic>) -> Comp
     let mut parts = CompiledElement { queries: Vec::new(), exemplars: Vec::new() };
     for recogniser in &element.recognisers {
         match recogniser {
-            Recogniser::Query { language, query, capture, unit_name } => {
-                match check_query(*language, query, capture, unit_name.as_deref()) {
+            Recogniser::Query { language, query, capture, unit_name, all_patterns } => {
+                match check_query(*language, query, capture, unit_name.as_deref(), *all_patterns) {
                     Ok(patterns) => {
-                        let (lang, text) = (*language, query.text.clone());
+                        let (lang, text, all_patterns) = (*language, query.text.clone(), *all_patterns);
                         let (capture, unit_name) = (capture.clone(), unit_name.clone());
-                        parts.queries.push((ElementQuery { lang, text, capture, unit_name }, patterns));
+                        parts.queries.push((ElementQuery { lang, text, capture, unit_name, all_patterns }, patterns));
                     }
                     Err(error) => diagnostics.push(error),
                 }
@@ -140,9 +154,15 @@ fn compile_element(element: &Element, diagnostics: &mut Vec<Diagnostic>) -> Comp
     parts
 }
 
-/// The number of patterns of a query, or its mistake: it does not compile for `lang`, or lacks
-/// a capture it is said to have.
-fn check_query(lang: Lang, query: &SourceText, capture: &str, unit_name: Option<&str>) -> Result<usize, Diagnostic> {
+/// The number of patterns of a query, or its mistake: it does not compile for `lang`, lacks a
+/// capture it is said to have, or has one pattern where `patterns: all` asks for several.
+fn check_query(
+    lang: Lang,
+    query: &SourceText,
+    capture: &str,
+    unit_name: Option<&str>,
+    all_patterns: bool,
+) -> Result<usize, Diagnostic> {
     let compiled = Query::new(&grammar(lang), &query.text).map_err(|error| query_error(lang, query, &error))?;
     let missing = |name: &str| !compiled.capture_names().contains(&name);
     let message = if missing(capture) {
@@ -153,6 +173,12 @@ fn check_query(lang: Lang, query: &SourceText, capture: &str, unit_name: Option<
         )
     } else if let Some(name) = unit_name.filter(|name| missing(name)) {
         format!("the {} query has no @{name} capture, which `unit-name` names", lang.name())
+    } else if all_patterns && compiled.pattern_count() < 2 {
+        format!(
+            "the {} query has one pattern, so `patterns: all` changes nothing: write one pattern per \
+             part that must match, or leave `patterns` out",
+            lang.name()
+        )
     } else {
         return Ok(compiled.pattern_count());
     };
@@ -194,10 +220,14 @@ fn join_queries(
     let joined = Query::new(&grammar(lang), &source).map_err(|error| error.message).and_then(|query| {
         let index = |name: &str| query.capture_index_for_name(name).ok_or(format!("capture @{name} is lost"));
         let mut owners = Vec::with_capacity(query.pattern_count());
-        for &(element, part, patterns) in &parts {
+        for (position, &(element, part, patterns)) in parts.iter().enumerate() {
             let capture = index(&part.capture)?;
             let unit_name = part.unit_name.as_deref().map(index).transpose()?;
-            owners.extend(std::iter::repeat_n(PatternOwner { element, capture, unit_name }, patterns));
+            owners.extend((0..patterns).map(|pattern| {
+                let place = AllOf { query: position as u32, pattern: pattern as u32, patterns: patterns as u32 };
+                let all_of = part.all_patterns.then_some(place);
+                PatternOwner { element, capture, unit_name, all_of }
+            }));
         }
         Ok(LanguageQuery { query, owners })
     });

@@ -131,6 +131,9 @@ pub enum Recogniser {
         /// A capture whose text must equal the name of the unit the match is attributed to (its
         /// last part: `fact` for `Math.fact`), as a recursive call names its own function.
         unit_name: Option<String>,
+        /// When true (`patterns: all`), a node counts only where every pattern of the query
+        /// matched it (at the locating capture); otherwise a match of any pattern counts.
+        all_patterns: bool,
     },
     /// Fuzzy: units whose vectors are close enough to one of the snippets' main units.
     Exemplar {

@@ -18,6 +18,8 @@
 //!           (statement_block . (if_statement consequence: (return_statement)) @match)
 //!         capture: match        # optional: the capture that locates a match
 //!         unit-name: callee     # optional: a capture whose text must be the unit's own name
+//!         patterns: all         # optional: a node counts only where every pattern of the query
+//!                               # matched it (default `any`: a match of any pattern counts)
 //!         examples:
 //!           positive: [...]     # snippets the element must match
 //!           negative: [...]     # near misses it must not match
@@ -25,6 +27,12 @@
 //!         exemplars: [...]      # snippets whose main unit's vector is compared
 //!         threshold: 90         # least cosine similarity, in percent
 //! ```
+//!
+//! `patterns: all` is how to ask for two children of one node in any order, such as a class with
+//! an `execute` method and an `undo` method: write one pattern per child, each locating the class.
+//! One pattern with two unanchored sibling steps says the same, but tree-sitter then keeps a
+//! match in progress for every candidate first sibling and costs time quadratic in the number of
+//! siblings (seconds for a class of a few hundred methods).
 
 use crate::catalog::diagnostic::{Diagnostic, Position};
 use crate::catalog::element::{Element, Examples, Family, Period, Recogniser, SourceText};
@@ -47,7 +55,8 @@ pub const DEFAULT_CAPTURE: &str = "match";
 
 const TOP_FIELDS: &[&str] = &["elements"];
 const ELEMENT_FIELDS: &[&str] = &["symbol", "name", "summary", "family", "category", "period", "recognisers"];
-const RECOGNISER_FIELDS: &[&str] = &["language", "query", "capture", "unit-name", "exemplars", "threshold", "examples"];
+const RECOGNISER_FIELDS: &[&str] =
+    &["language", "query", "capture", "unit-name", "patterns", "exemplars", "threshold", "examples"];
 const EXAMPLE_FIELDS: &[&str] = &["positive", "negative"];
 
 /// The language names a catalogue accepts, as listed in messages.
@@ -162,6 +171,7 @@ fn read_recogniser(
     };
     let capture = capture_name(reader, "capture").unwrap_or_else(|| Some(DEFAULT_CAPTURE.to_string()));
     let unit_name = capture_name(reader, "unit-name");
+    let all_patterns = fields.get("patterns").map(|n| read_pattern_rule(reader, n));
     let exemplars = fields.get("exemplars").map(|n| read_snippets(reader, n, "exemplars"));
     let threshold = fields.get("threshold").map(|n| read_threshold(reader, n));
     let given = fields.get("examples").map(|n| read_examples(reader, n));
@@ -175,6 +185,11 @@ fn read_recogniser(
     if query.is_none() {
         misplaced(reader, "capture", "`capture` names a capture of the `query`, and this recogniser has none");
         misplaced(reader, "unit-name", "`unit-name` names a capture of the `query`, and this recogniser has none");
+        misplaced(
+            reader,
+            "patterns",
+            "`patterns` says how the `query`'s patterns combine, and this recogniser has none",
+        );
     }
     if exemplars.is_none() {
         misplaced(reader, "threshold", "`threshold` applies to `exemplars`, and this recogniser has none");
@@ -198,11 +213,12 @@ fn read_recogniser(
     };
     let (languages, query, capture, unit_name) =
         (languages?, read_if_present(query)?, capture?, read_if_present(unit_name)?);
+    let all_patterns = read_if_present(all_patterns)?.unwrap_or(false);
     let (positive, negative) = read_if_present(given)?.unwrap_or_default();
     for &language in &languages {
         if let Some(query) = &query {
             let (query, capture, unit_name) = (query.clone(), capture.clone(), unit_name.clone());
-            recognisers.push(Recogniser::Query { language, query, capture, unit_name });
+            recognisers.push(Recogniser::Query { language, query, capture, unit_name, all_patterns });
         }
         if let Some((snippets, threshold)) = &exemplars {
             recognisers.push(Recogniser::Exemplar { language, snippets: snippets.clone(), threshold: *threshold });
@@ -212,6 +228,22 @@ fn read_recogniser(
         }
     }
     Some(())
+}
+
+/// `patterns: any` (false, the default) or `patterns: all` (true).
+fn read_pattern_rule(reader: &mut Reader, node: &Node) -> Option<bool> {
+    match reader.text(node, "patterns")?.as_str() {
+        "any" => Some(false),
+        "all" => Some(true),
+        other => {
+            let message = format!(
+                "unknown `patterns: {other}`; write `any` (a match of any pattern counts) or `all` \
+                 (a node counts where every pattern matched it)"
+            );
+            reader.error(reader.at(node), message);
+            None
+        }
+    }
 }
 
 /// An optional field as read: `Some(None)` when absent, `None` when present but unreadable.

@@ -5,13 +5,14 @@
 //! range contains that node** (the file unit when no other does), so a pattern inside a closure
 //! inside a method counts for the closure only. A query with a `unit-name` capture counts only
 //! where that capture's text is the owning unit's own name (the last part of its qualified name),
-//! which is how a recursive call is told from any other call. Exemplars need no tree: a unit's int8 vector is
+//! which is how a recursive call is told from any other call. A pattern of a `patterns: all` query
+//! counts only for a node that every pattern of that query located. Exemplars need no tree: a unit's int8 vector is
 //! compared with each exemplar vector of its language by the integer cosine test of
 //! ARCHITECTURE §4a. [`Catalog::match_unit`] puts both together for one unit, and
 //! [`Catalog::analyze`] analyses a content and records the matches of all its units at once.
 
 use crate::analyze::analyze_with;
-use crate::catalog::compile::Catalog;
+use crate::catalog::compile::{AllOf, Catalog};
 pub use crate::model::RecogniserKind;
 use crate::model::{AnalysisConfig, ElementMatch, Lang, ParsedContent, UnitFingerprint};
 use crate::similarity::similarity_percent;
@@ -75,6 +76,26 @@ fn owning_unit(units: &[UnitFingerprint], enclosing: &[Option<usize>], start: u3
     None
 }
 
+/// A match of one pattern of a `patterns: all` query, at one node.
+struct PartMatch {
+    all_of: AllOf,
+    /// The node's id in its tree.
+    node: usize,
+    unit: usize,
+    element: usize,
+}
+
+/// The `(unit, element)` hits of the nodes that every pattern of their query matched.
+fn nodes_matched_by_all(mut parts: Vec<PartMatch>) -> Vec<(usize, usize)> {
+    parts.sort_unstable_by_key(|part| (part.all_of.query, part.node, part.all_of.pattern));
+    parts.dedup_by_key(|part| (part.all_of.query, part.node, part.all_of.pattern));
+    let groups = parts.chunk_by(|a, b| (a.all_of.query, a.node) == (b.all_of.query, b.node));
+    groups
+        .filter(|group| group.len() == group[0].all_of.patterns as usize)
+        .map(|group| (group[0].unit, group[0].element))
+        .collect()
+}
+
 impl Catalog {
     /// Runs the queries of `lang` over a parsed file (`tree` of `src`) and attributes each match
     /// to the innermost of `units` (as [`crate::analyze::analyze`] lists them) holding its node.
@@ -84,6 +105,7 @@ impl Catalog {
         };
         let enclosing = enclosing_units(units);
         let mut hits = Vec::new();
+        let mut parts = Vec::new();
         let mut cursor = QueryCursor::new();
         let mut matches = cursor.matches(&joined.query, tree.root_node(), src);
         while let Some(found) = matches.next() {
@@ -98,10 +120,14 @@ impl Catalog {
                 let byte = |b: usize| u32::try_from(b).unwrap_or(u32::MAX);
                 let (start, end) = (byte(node.start_byte()), byte(node.end_byte()));
                 if let Some(unit) = owning_unit(units, &enclosing, start, end).filter(|&unit| named(unit)) {
-                    hits.push((unit, owner.element));
+                    match owner.all_of {
+                        None => hits.push((unit, owner.element)),
+                        Some(all_of) => parts.push(PartMatch { all_of, node: node.id(), unit, element: owner.element }),
+                    }
                 }
             }
         }
+        hits.extend(nodes_matched_by_all(parts));
         hits.sort_unstable();
         hits.dedup();
         QueryHits { hits }
