@@ -7,7 +7,8 @@
 //! are of one language, neither encloses the other, and their token sequences have a common
 //! subsequence of at least the LCS ratio. That check is a pure function of the two rows, so a pair
 //! that fails it is dropped alike when it appears and when it goes, and a unit whose tokens or
-//! place change while its vector does not is checked again by the joins.
+//! place change while its vector does not is checked again by the joins. Since most such changes
+//! leave the tokens alone (lines moved), each worker keeps a memo of verdicts by structural hashes.
 
 use crate::clones::UnitsByKey;
 use crate::failure::JobFailure;
@@ -15,6 +16,7 @@ use crate::similar_pairs::{similar_pairs, Pairs, RestoredPairs};
 use crate::stats::RunStats;
 use cpt_connectors::rows::{ClonePairRow, CloneUnit, UnitRow};
 use cpt_operators::model::UnitKind;
+use cpt_operators::similarity::verdicts::VerdictMemo;
 use cpt_operators::similarity::verify::LcsRatio;
 use cpt_operators::similarity::{JoinBackend, JoinParams};
 use differential_dataflow::VecCollection;
@@ -51,7 +53,7 @@ pub fn clone_pairs<'s>(
     let vectors = candidates.clone().flat_map_ref(|key, row| {
         (row.unit.id.kind != UnitKind::File).then(|| (*key, row.unit.metrics.tokens, row.unit.vector.clone()))
     });
-    let lcs = params.lcs;
+    let mut memo = VerdictMemo::new(params.lcs, VerdictMemo::DEFAULT_CAPACITY);
     let counted = Arc::clone(&stats);
     let similar = similar_pairs(vectors, params.join, backend, restored, failure)
         .inspect(move |(_, _, diff)| RunStats::add(&counted.similar_pairs, *diff));
@@ -59,19 +61,24 @@ pub fn clone_pairs<'s>(
         .clone()
         .map(|pair| (pair.a, (pair.b, pair.score)))
         .join_core(candidates.clone(), |_, &(b, score), a| Some((b, (score, a.clone()))))
-        .join_core(candidates, move |_, (score, a), b| verified(a, b, *score, lcs))
+        .join_core(candidates, move |_, (score, a), b| verified(a, b, *score, &mut memo))
         .inspect(move |(_, _, diff)| RunStats::add(&stats.clone_pairs, *diff));
     NearMiss { similar, verified }
 }
 
 /// The pair row of `a` (the smaller key) and `b` with vector score `score`, when they pass the
-/// checks of the module doc.
-fn verified(a: &UnitRow, b: &UnitRow, score: u16, lcs: LcsRatio) -> Option<ClonePairRow> {
+/// checks of the module doc (the token check answered by this worker's `memo` when it can).
+fn verified(a: &UnitRow, b: &UnitRow, score: u16, memo: &mut VerdictMemo) -> Option<ClonePairRow> {
     if a.lang != b.lang || encloses(a, b) || encloses(b, a) {
         return None;
     }
-    let lcs_percent = lcs.share(&a.unit.token_sequence, &b.unit.token_sequence)?;
+    let lcs_percent = memo.share(tokens(a), tokens(b))?;
     Some(ClonePairRow { a: CloneUnit::of(a), b: CloneUnit::of(b), score, lcs_percent })
+}
+
+/// What the token check reads of a unit: its structural hash and token sequence.
+fn tokens(row: &UnitRow) -> (u64, &[u32]) {
+    (row.unit.struct_hash, &row.unit.token_sequence)
 }
 
 /// True when `outer` and `inner` are in one file and `outer`'s bytes hold `inner`'s (a class and

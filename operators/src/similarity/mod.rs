@@ -16,6 +16,7 @@
 //! - [`shard`]: which worker holds which vector, and how a dataflow operator uses the join.
 //! - [`threaded`]: the incremental join with one shard per thread.
 //! - [`verify`]: the token check of a candidate pair (LCS ratio), as NiCad does.
+//! - [`verdicts`]: a bounded memo of token-check verdicts by the units' structural hashes.
 //! - [`vector_file`]: a binary file of entries, for checks that run outside the engine (GPU).
 //! - [`planted`]: vector pairs exactly at the integer threshold and one step either side.
 //! - [`synthetic`]: random vectors with planted near-duplicates, from a seed.
@@ -36,6 +37,7 @@ pub mod threaded;
 pub(crate) mod validate;
 pub mod vector;
 pub mod vector_file;
+pub mod verdicts;
 pub mod verify;
 
 pub use backend::JoinBackend;

@@ -142,7 +142,7 @@ fn common(v: &[u64], len: usize) -> usize {
 /// A hasher for token values, which are hashes already: one multiplication (Fibonacci hashing)
 /// spreads them over the 64 bits the table's probing reads, at a fraction of SipHash's cost.
 #[derive(Default)]
-struct TokenHasher(u64);
+pub(crate) struct TokenHasher(u64);
 
 impl Hasher for TokenHasher {
     fn finish(&self) -> u64 {
