@@ -1,8 +1,8 @@
 //! Compiles elements into a [`Catalog`]: per language, every query joined into one tree-sitter
 //! query (so that one pass over a file finds every element) with each pattern mapped back to its
 //! element and locating capture; every exemplar snippet fingerprinted into the vector of its main
-//! unit. A query that does not compile, and a snippet that does not parse or holds no unit, is a
-//! diagnostic at its own line; its element is left out.
+//! unit. A query that does not compile or lacks a capture it names, and a snippet that does not
+//! parse or holds no unit, is a diagnostic at its own line; its element is left out.
 
 use crate::analyze::analyze_with;
 use crate::catalog::diagnostic::Diagnostic;
@@ -10,7 +10,7 @@ use crate::catalog::element::{Element, Recogniser, SourceText};
 use crate::languages::grammar;
 use crate::model::{AnalysisConfig, Lang, ParsedContent, UnitFingerprint, UnitKind};
 use std::collections::HashSet;
-use tree_sitter::{Query, QueryError, QueryErrorKind, Tree};
+use tree_sitter::{CaptureQuantifier, Query, QueryError, QueryErrorKind, Tree};
 
 /// Which element and capture a pattern of a language's joined query stands for.
 #[derive(Clone, Copy, Debug)]
@@ -66,21 +66,27 @@ pub struct Catalog {
     pub(crate) fingerprint: String,
 }
 
-/// One query recogniser's parts.
-#[derive(Clone, Debug)]
-struct ElementQuery {
-    lang: Lang,
-    text: String,
-    capture: String,
-    unit_name: Option<String>,
+/// One query recogniser of one element, before joining.
+#[derive(Clone, Copy)]
+struct QueryPart<'e> {
+    /// Index of the element in the list being compiled.
+    element: usize,
+    query: &'e SourceText,
+    capture: &'e str,
+    unit_name: Option<&'e str>,
     all_patterns: bool,
 }
 
-/// An element's recognisers, compiled but not yet joined.
-struct CompiledElement {
-    /// Each query of the element, with its number of patterns.
-    queries: Vec<(ElementQuery, usize)>,
-    exemplars: Vec<(Lang, Vec<Vec<i8>>, u8)>,
+/// One element's exemplar vectors: per recogniser, its language, the vector of each snippet and the
+/// threshold.
+type ElementExemplars = Vec<(Lang, Vec<Vec<i8>>, u8)>;
+
+/// One language's query recognisers, checked: the number of patterns of each, or its mistake;
+/// and their joined query when it compiled.
+struct LanguageCheck<'e> {
+    parts: Vec<QueryPart<'e>>,
+    patterns: Vec<Result<usize, Diagnostic>>,
+    joined: Option<Query>,
 }
 
 impl Catalog {
@@ -96,93 +102,155 @@ impl Catalog {
     }
 
     /// Compiles `elements`; those with a mistake are left out and each mistake is returned.
+    ///
+    /// Compiling a query is most of a job's start (tree-sitter analyses every pattern against its
+    /// grammar), so each language's queries are compiled once, joined, on a thread per language;
+    /// each recogniser is compiled alone only to place a mistake when the joined query fails.
     pub(crate) fn compile(elements: Vec<Element>) -> (Catalog, Vec<Diagnostic>) {
-        let mut diagnostics = Vec::new();
-        let mut kept = Vec::new();
-        let mut compiled = Vec::new();
-        for element in elements {
-            let found = diagnostics.len();
-            let parts = compile_element(&element, &mut diagnostics);
-            if diagnostics.len() == found {
-                kept.push(element);
-                compiled.push(parts);
+        let checks: Vec<LanguageCheck> = std::thread::scope(|scope| {
+            let elements = &elements;
+            let threads: Vec<_> =
+                Lang::ALL.map(|lang| scope.spawn(move || check_language(lang, query_parts(elements, lang)))).into();
+            threads.into_iter().map(|thread| thread.join().expect("a query check does not panic")).collect()
+        });
+        let mut diagnostics: Vec<Diagnostic> =
+            checks.iter().flat_map(|check| check.patterns.iter().filter_map(|p| p.clone().err())).collect();
+        let mut flawed = vec![false; elements.len()];
+        for check in &checks {
+            for (part, patterns) in check.parts.iter().zip(&check.patterns) {
+                flawed[part.element] |= patterns.is_err();
             }
         }
+        let exemplars: Vec<ElementExemplars> = elements
+            .iter()
+            .zip(&mut flawed)
+            .map(|(element, flawed)| {
+                let found = diagnostics.len();
+                let vectors = exemplar_vectors(element, &mut diagnostics);
+                *flawed |= diagnostics.len() > found;
+                vectors
+            })
+            .collect();
+        // The index of each element among those kept.
+        let mut kept_index = vec![None; elements.len()];
+        let mut next = 0;
+        for (index, flawed) in flawed.iter().enumerate() {
+            if !flawed {
+                kept_index[index] = Some(next);
+                next += 1;
+            }
+        }
+        let queries = checks
+            .into_iter()
+            .zip(Lang::ALL)
+            .map(|(check, lang)| join_kept(lang, check, &kept_index, &elements, &mut diagnostics))
+            .collect();
         let mut catalog = Catalog {
-            elements: kept,
-            queries: Lang::ALL.iter().map(|_| None).collect(),
+            elements: Vec::new(),
+            queries,
             exemplars: vec![Vec::new(); Lang::ALL.len()],
             fingerprint: String::new(),
         };
-        for lang in Lang::ALL {
-            catalog.queries[lang as usize] = join_queries(lang, &compiled, &catalog.elements, &mut diagnostics);
-        }
-        for (element, parts) in compiled.into_iter().enumerate() {
-            for (lang, vectors, threshold) in parts.exemplars {
-                catalog.exemplars[lang as usize].push(ExemplarVectors { element, vectors, threshold });
+        for ((element, vectors), kept) in elements.into_iter().zip(exemplars).zip(kept_index) {
+            let Some(kept) = kept else { continue };
+            for (lang, vectors, threshold) in vectors {
+                catalog.exemplars[lang as usize].push(ExemplarVectors { element: kept, vectors, threshold });
             }
+            catalog.elements.push(element);
         }
         (catalog, diagnostics)
     }
 }
 
-fn compile_element(element: &Element, diagnostics: &mut Vec<Diagnostic>) -> CompiledElement {
-    let mut parts = CompiledElement { queries: Vec::new(), exemplars: Vec::new() };
-    for recogniser in &element.recognisers {
-        match recogniser {
-            Recogniser::Query { language, query, capture, unit_name, all_patterns } => {
-                match check_query(*language, query, capture, unit_name.as_deref(), *all_patterns) {
-                    Ok(patterns) => {
-                        let (lang, text, all_patterns) = (*language, query.text.clone(), *all_patterns);
-                        let (capture, unit_name) = (capture.clone(), unit_name.clone());
-                        parts.queries.push((ElementQuery { lang, text, capture, unit_name, all_patterns }, patterns));
-                    }
-                    Err(error) => diagnostics.push(error),
-                }
+/// The query recognisers of `lang` of every element, in element order.
+fn query_parts(elements: &[Element], lang: Lang) -> Vec<QueryPart<'_>> {
+    let recognisers =
+        elements.iter().enumerate().flat_map(|(element, e)| e.recognisers.iter().map(move |r| (element, r)));
+    recognisers
+        .filter_map(|(element, recogniser)| match recogniser {
+            Recogniser::Query { language, query, capture, unit_name, all_patterns } if *language == lang => {
+                let (capture, unit_name, all_patterns) = (capture.as_str(), unit_name.as_deref(), *all_patterns);
+                Some(QueryPart { element, query, capture, unit_name, all_patterns })
             }
-            Recogniser::Exemplar { language, snippets, threshold } => {
-                let vectors: Vec<Option<Vec<i8>>> = snippets
-                    .iter()
-                    .map(|snippet| main_unit_vector(*language, snippet).map_err(|e| diagnostics.push(e)).ok())
-                    .collect();
-                if let Some(vectors) = vectors.into_iter().collect() {
-                    parts.exemplars.push((*language, vectors, *threshold));
-                }
-            }
-        }
-    }
-    parts
+            _ => None,
+        })
+        .collect()
 }
 
-/// The number of patterns of a query, or its mistake: it does not compile for `lang`, lacks a
-/// capture it is said to have, or has one pattern where `patterns: all` asks for several.
-fn check_query(
+/// Each part's texts one after another, and the byte offset where each starts.
+fn joined_source(parts: &[QueryPart]) -> (String, Vec<usize>) {
+    let mut source = String::new();
+    let mut starts = Vec::with_capacity(parts.len());
+    for part in parts {
+        starts.push(source.len());
+        source.push_str(&part.query.text);
+        source.push('\n');
+    }
+    (source, starts)
+}
+
+/// Compiles the parts of `lang` joined; when that fails, each alone, to find and place the mistakes.
+fn check_language(lang: Lang, parts: Vec<QueryPart>) -> LanguageCheck {
+    let (source, starts) = joined_source(&parts);
+    let joined = (!parts.is_empty()).then(|| Query::new(&grammar(lang), &source).ok()).flatten();
+    let patterns = match &joined {
+        Some(query) => {
+            // Which part each pattern came from, by where it starts in the joined text.
+            let mut of_part = vec![Vec::new(); parts.len()];
+            for pattern in 0..query.pattern_count() {
+                let start = query.start_byte_for_pattern(pattern);
+                of_part[starts.partition_point(|&at| at <= start) - 1].push(pattern);
+            }
+            let has_capture = |patterns: &[usize], name: &str| {
+                query.capture_index_for_name(name).is_some_and(|capture| {
+                    patterns.iter().any(|&p| query.capture_quantifiers(p)[capture as usize] != CaptureQuantifier::Zero)
+                })
+            };
+            parts
+                .iter()
+                .zip(&of_part)
+                .map(|(part, patterns)| check_part(lang, part, patterns.len(), |name| has_capture(patterns, name)))
+                .collect()
+        }
+        None => parts
+            .iter()
+            .map(|part| {
+                let compiled =
+                    Query::new(&grammar(lang), &part.query.text).map_err(|e| query_error(lang, part.query, &e))?;
+                check_part(lang, part, compiled.pattern_count(), |name| compiled.capture_names().contains(&name))
+            })
+            .collect(),
+    };
+    LanguageCheck { parts, patterns, joined }
+}
+
+/// The number of patterns of a compiled query, or its mistake: it lacks a capture it is said to
+/// have (`has_capture` says which it has), or has one pattern where `patterns: all` asks for several.
+fn check_part(
     lang: Lang,
-    query: &SourceText,
-    capture: &str,
-    unit_name: Option<&str>,
-    all_patterns: bool,
+    part: &QueryPart,
+    patterns: usize,
+    has_capture: impl Fn(&str) -> bool,
 ) -> Result<usize, Diagnostic> {
-    let compiled = Query::new(&grammar(lang), &query.text).map_err(|error| query_error(lang, query, &error))?;
-    let missing = |name: &str| !compiled.capture_names().contains(&name);
-    let message = if missing(capture) {
+    let message = if !has_capture(part.capture) {
+        let capture = part.capture;
         format!(
             "the {} query has no @{capture} capture: mark the node that locates a match with @{capture}, \
              or name its capture with `capture:`",
             lang.name()
         )
-    } else if let Some(name) = unit_name.filter(|name| missing(name)) {
+    } else if let Some(name) = part.unit_name.filter(|name| !has_capture(name)) {
         format!("the {} query has no @{name} capture, which `unit-name` names", lang.name())
-    } else if all_patterns && compiled.pattern_count() < 2 {
+    } else if part.all_patterns && patterns < 2 {
         format!(
             "the {} query has one pattern, so `patterns: all` changes nothing: write one pattern per \
              part that must match, or leave `patterns` out",
             lang.name()
         )
     } else {
-        return Ok(compiled.pattern_count());
+        return Ok(patterns);
     };
-    Err(Diagnostic::new(query.start.clone(), message))
+    Err(Diagnostic::new(part.query.start.clone(), message))
 }
 
 /// tree-sitter's error, placed at its line in the catalogue file.
@@ -200,29 +268,36 @@ fn query_error(lang: Lang, query: &SourceText, error: &QueryError) -> Diagnostic
     Diagnostic::new(query.position_at(error.offset), message)
 }
 
-/// The language's queries of all kept elements joined into one; `None` when there are none.
-fn join_queries(
+/// The joined query of the kept elements' parts of `lang` (`kept_index` maps an element to its
+/// index among those kept): the checked joined query itself when no part was left out, compiled
+/// again otherwise; `None` when there are none.
+fn join_kept(
     lang: Lang,
-    compiled: &[CompiledElement],
+    check: LanguageCheck,
+    kept_index: &[Option<usize>],
     elements: &[Element],
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<LanguageQuery> {
-    let parts: Vec<(usize, &ElementQuery, usize)> = compiled
+    let kept: Vec<(usize, QueryPart, usize)> = check
+        .parts
         .iter()
-        .enumerate()
-        .flat_map(|(element, parts)| {
-            let of_lang = parts.queries.iter().filter(move |(query, _)| query.lang == lang);
-            of_lang.map(move |(query, patterns)| (element, query, *patterns))
-        })
+        .zip(&check.patterns)
+        .filter_map(|(part, patterns)| Some((kept_index[part.element]?, *part, *patterns.as_ref().ok()?)))
         .collect();
-    let (first_element, ..) = *parts.first()?;
-    let source: String = parts.iter().map(|(_, query, _)| format!("{}\n", query.text)).collect();
-    let joined = Query::new(&grammar(lang), &source).map_err(|error| error.message).and_then(|query| {
+    let (_, first, _) = *kept.first()?;
+    let query = match check.joined.filter(|_| kept.len() == check.parts.len()) {
+        Some(query) => Ok(query),
+        None => {
+            let parts: Vec<QueryPart> = kept.iter().map(|&(_, part, _)| part).collect();
+            Query::new(&grammar(lang), &joined_source(&parts).0).map_err(|error| error.message)
+        }
+    };
+    let joined = query.and_then(|query| {
         let index = |name: &str| query.capture_index_for_name(name).ok_or(format!("capture @{name} is lost"));
         let mut owners = Vec::with_capacity(query.pattern_count());
-        for (position, &(element, part, patterns)) in parts.iter().enumerate() {
-            let capture = index(&part.capture)?;
-            let unit_name = part.unit_name.as_deref().map(index).transpose()?;
+        for (position, &(element, part, patterns)) in kept.iter().enumerate() {
+            let capture = index(part.capture)?;
+            let unit_name = part.unit_name.map(index).transpose()?;
             owners.extend((0..patterns).map(|pattern| {
                 let place = AllOf { query: position as u32, pattern: pattern as u32, patterns: patterns as u32 };
                 let all_of = part.all_patterns.then_some(place);
@@ -234,9 +309,27 @@ fn join_queries(
     joined
         .map_err(|reason| {
             let message = format!("the {} queries do not compile together: {reason}", lang.name());
-            diagnostics.push(Diagnostic::new(elements[first_element].at.clone(), message));
+            diagnostics.push(Diagnostic::new(elements[first.element].at.clone(), message));
         })
         .ok()
+}
+
+/// The exemplar vectors of `element` per language (with each threshold); a snippet that does not
+/// parse or holds no unit is a diagnostic.
+fn exemplar_vectors(element: &Element, diagnostics: &mut Vec<Diagnostic>) -> ElementExemplars {
+    let mut found = Vec::new();
+    for recogniser in &element.recognisers {
+        if let Recogniser::Exemplar { language, snippets, threshold } = recogniser {
+            let vectors: Vec<Option<Vec<i8>>> = snippets
+                .iter()
+                .map(|snippet| main_unit_vector(*language, snippet).map_err(|e| diagnostics.push(e)).ok())
+                .collect();
+            if let Some(vectors) = vectors.into_iter().collect() {
+                found.push((*language, vectors, *threshold));
+            }
+        }
+    }
+    found
 }
 
 /// The vector of a snippet's main unit: the largest unit (by syntax nodes) that holds no other
