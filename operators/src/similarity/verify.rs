@@ -8,8 +8,10 @@
 //! **How.** Bit-parallel LCS length (Allison–Dix; Hyyrö's form `V ← (V + (V ∧ M)) ∨ (V ∧ ¬M)`):
 //! one bit per token of the shorter sequence, one multi-word add per token of the longer, so
 //! `⌈m/64⌉·n` word steps: 47 × 3,000 for two 3,000-token units, well under a millisecond. A pair
-//! whose lengths alone rule it out (`LCS ≤ min` cannot reach the share) costs nothing, and one
-//! whose LCS so far plus the tokens left falls short stops there (checked every 64 tokens). The
+//! whose lengths alone rule it out (`LCS ≤ min` cannot reach the share) costs nothing, one whose
+//! common token multiset (a bound on the LCS, counted in the pass that looks each token up) falls
+//! short costs one pass, and one whose LCS so far plus the tokens left falls short stops there
+//! (checked every 64 tokens). The
 //! token table hashes with one multiplication and its buffers are kept per thread: millions of
 //! pairs are checked when a large tree is scanned or restored.
 
@@ -83,9 +85,16 @@ struct Scratch {
     symbols: HashMap<u32, usize, BuildHasherDefault<TokenHasher>>,
     /// One bit mask over the pattern's positions per distinct token, `words` words each.
     masks: Vec<u64>,
+    /// Per distinct token of the pattern, its occurrences not yet paired with the text's.
+    unpaired: Vec<u32>,
+    /// Per token of the text, the index of its mask (`ABSENT` when the pattern lacks it).
+    text_symbols: Vec<u32>,
     /// The bit vector of the computation.
     v: Vec<u64>,
 }
+
+/// The mask index of a text token that the pattern lacks.
+const ABSENT: u32 = u32::MAX;
 
 impl Scratch {
     /// The LCS length of `pattern` (the shorter sequence) and `text` if at least `needed`.
@@ -95,25 +104,46 @@ impl Scratch {
         }
         let words = pattern.len().div_ceil(64);
         let (symbols, masks, v) = (&mut self.symbols, &mut self.masks, &mut self.v);
+        let (unpaired, text_symbols) = (&mut self.unpaired, &mut self.text_symbols);
         symbols.clear();
         masks.clear();
+        unpaired.clear();
         for (i, token) in pattern.iter().enumerate() {
             let next = symbols.len();
             let k = *symbols.entry(*token).or_insert(next);
             if k == next {
                 masks.resize(masks.len() + words, 0);
+                unpaired.push(0);
             }
             masks[k * words + i / 64] |= 1 << (i % 64);
+            unpaired[k] += 1;
+        }
+        // A common subsequence pairs equal tokens, so it is no longer than the common multiset.
+        text_symbols.clear();
+        let mut multiset = 0;
+        for token in text {
+            let k = symbols.get(token).map_or(ABSENT, |&k| k as u32);
+            if let Some(left @ 1..) = unpaired.get_mut(k as usize) {
+                *left -= 1;
+                multiset += 1;
+            }
+            text_symbols.push(k);
+        }
+        if multiset < needed {
+            return None;
         }
         // A zero bit of `v` at position i: the LCS so far gained one at pattern position i.
         v.clear();
         v.resize(words, u64::MAX);
-        for (done, token) in text.iter().enumerate() {
+        for (done, &k) in text_symbols.iter().enumerate() {
             // Every 64 tokens: each token left adds one at most.
             if done % 64 == 63 && common(v, pattern.len()) + (text.len() - done) < needed {
                 return None;
             }
-            let Some(&k) = symbols.get(token) else { continue };
+            if k == ABSENT {
+                continue;
+            }
+            let k = k as usize;
             let mut carry = 0;
             for (word, &mask) in v.iter_mut().zip(&masks[k * words..(k + 1) * words]) {
                 let (sum, c1) = word.overflowing_add(*word & mask);
