@@ -6,9 +6,9 @@
 //! inside a method counts for the closure only. A query with a `unit-name` capture counts only
 //! where that capture's text is the owning unit's own name (the last part of its qualified name),
 //! which is how a recursive call is told from any other call. A pattern of a `patterns: all` query
-//! counts only for a node that every pattern of that query located. Exemplars need no tree: a unit's int8 vector is
-//! compared with each exemplar vector of its language by the integer cosine test of
-//! ARCHITECTURE §4a. [`Catalog::match_unit`] puts both together for one unit, and
+//! counts only for a node that every pattern of that query located. Exemplars need no tree: a
+//! unit's int8 vector is compared with each exemplar vector of its language by the integer cosine
+//! test of ARCHITECTURE §4a. [`Catalog::match_unit`] puts both together for one unit, and
 //! [`Catalog::analyze`] analyses a content and records the matches of all its units at once.
 
 use crate::analyze::analyze_with;
