@@ -20,7 +20,8 @@ use cpt_operators::model::{
 };
 use cpt_operators::similarity::Pair;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::basic::LogicalType;
+use parquet::basic::{Compression, LogicalType, ZstdLevel};
+use parquet::file::reader::{FileReader, SerializedFileReader};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -578,6 +579,33 @@ fn many_times_in_one_part_set_its_time_range() {
     let batch = read_single(&out, &part);
     assert_eq!(i64s(&batch, "time"), [7, 3, 12]);
     assert_eq!(i64s(&batch, "diff"), [1, -1, 1]);
+}
+
+/// The codec of every column chunk of the Parquet file at `path`.
+fn codecs(path: &Path) -> Vec<Compression> {
+    let reader = SerializedFileReader::new(fs::File::open(path).unwrap()).unwrap();
+    let row_groups = reader.metadata().row_groups();
+    row_groups.iter().flat_map(|group| group.columns().iter().map(|column| column.compression())).collect()
+}
+
+#[test]
+fn small_parts_are_written_plainly_and_large_ones_with_zstd() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = out_dir(&tmp);
+    let dir = OutputDir::open(&out, info("c1"), FRESH).unwrap();
+    let paths: Vec<String> = (0..5_000).map(|i| format!("src/file{i}.rs")).collect();
+    let large: Vec<_> = paths.iter().map(|path| at(file_row(path.as_bytes(), b"x"), 1, 1)).collect();
+    for (updates, codec) in
+        [(&large[..3], Compression::UNCOMPRESSED), (&large[..], Compression::ZSTD(ZstdLevel::default()))]
+    {
+        let part = dir.write_part(0, updates).unwrap().unwrap();
+        let used = codecs(&out.join(&part.file));
+        assert!(!used.is_empty() && used.iter().all(|&c| c == codec), "{} rows: {used:?}", updates.len());
+        let read: Vec<Option<String>> =
+            read_part(&out.join(&part.file)).iter().flat_map(|batch| strs(batch, "path")).collect();
+        let written: Vec<Option<String>> = paths[..updates.len()].iter().cloned().map(Some).collect();
+        assert_eq!(read, written);
+    }
 }
 
 #[test]

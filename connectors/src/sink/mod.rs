@@ -193,7 +193,7 @@ impl OutputDir {
         let mut batches = updates
             .chunks(ROWS_PER_BATCH)
             .map(|chunk| R::to_batch(chunk).with_context(|| format!("building a record batch of table {}", R::TABLE)));
-        let spec = files::PartSpec { table: R::TABLE, worker, min_time, max_time };
+        let spec = files::PartSpec { table: R::TABLE, worker, min_time, max_time, rows: updates.len() };
         let part = files::write_part_file(&self.inner.root, &self.inner.next_seq, &spec, R::schema(), &mut batches)?;
         Ok(Some(part))
     }
@@ -238,7 +238,8 @@ impl OutputDir {
         }
         for &table in table_names() {
             if next.tables.get(table).is_none_or(|parts| parts.is_empty()) {
-                let spec = files::PartSpec { table, worker: 0, min_time: durable_time, max_time: durable_time };
+                let spec =
+                    files::PartSpec { table, worker: 0, min_time: durable_time, max_time: durable_time, rows: 0 };
                 let schema = tables::schema_of(table)?;
                 let part = files::write_part_file(
                     &self.inner.root,
