@@ -63,6 +63,17 @@ impl Batch {
     }
 }
 
+/// The longest the debouncer sleeps between looks at its queue.
+const MAX_DEBOUNCE_TICK: Duration = Duration::from_millis(2);
+
+/// How often the debouncer looks for paths quiet for `debounce`: a batch is delivered up to one
+/// tick after that, so the tick adds to every change's latency. The debouncer's own default, a
+/// quarter of `debounce`, added 6 ms on average at 50 ms; a look at an empty queue costs a few
+/// microseconds, so looking every 2 ms costs nothing measurable.
+fn debounce_tick(debounce: Duration) -> Duration {
+    (debounce / 4).min(MAX_DEBOUNCE_TICK)
+}
+
 /// A recursive watch of one tree, delivering batches of changed paths.
 pub struct TreeWatcher {
     root: PathBuf,
@@ -89,7 +100,7 @@ impl TreeWatcher {
         let config = notify::Config::default().with_follow_symlinks(false);
         let mut debouncer = new_debouncer_opt::<_, RecommendedWatcher, RecommendedCache>(
             debounce,
-            None,
+            Some(debounce_tick(debounce)),
             move |result: DebounceEventResult| deliver.deliver(result),
             RecommendedCache::new(),
             config,
