@@ -60,9 +60,18 @@ impl Telemetry {
         nanos.load(Ordering::Relaxed) as f64 / 1e9
     }
 
+    /// True while some time fed to this process's inputs is not yet written everywhere.
+    pub fn in_flight(&self) -> bool {
+        self.output_frontier.load(Ordering::Relaxed) < self.input_time.load(Ordering::Relaxed)
+    }
+
     /// Moves a monotone figure forward.
     pub fn advance(figure: &AtomicU64, to: u64) {
-        figure.fetch_max(to, Ordering::Relaxed);
+        // Read first: workers call this at every step, and a write would take the cache line
+        // from the others each time.
+        if figure.load(Ordering::Relaxed) < to {
+            figure.fetch_max(to, Ordering::Relaxed);
+        }
     }
 
     /// Records in-memory updates per arrangement, from `worker`'s differential log.
@@ -70,8 +79,11 @@ impl Telemetry {
         let Some(mut registry) = worker.log_register() else { return };
         let telemetry = Arc::clone(self);
         registry.insert::<DifferentialEventBuilder, _>("differential/arrange", move |_time, events| {
+            // Timely flushes every logger at every step of the worker, most often with no events:
+            // those must not take the lock the workers share.
+            let Some(events) = events.as_ref().filter(|events| !events.is_empty()) else { return };
             let mut arranged = telemetry.arranged.lock().expect("arrangement sizes");
-            for (_, event) in events.iter().flatten() {
+            for (_, event) in events {
                 let (operator, change) = match event {
                     DifferentialEvent::Batch(batch) => (batch.operator, batch.length as i64),
                     DifferentialEvent::Merge(merge) => match merge.complete {
