@@ -163,6 +163,11 @@ fn metrics_are_scraped_over_http_while_a_replay_runs() {
         line.rsplit(' ').next().unwrap().parse().unwrap()
     };
     assert!(scrapes.iter().any(|s| commits_read(s) > 0.0), "no scrape saw a commit read: {last}");
+    let arranged = |scrape: &str| {
+        let sizes = scrape.lines().filter(|l| l.starts_with("cpt_arrangement_updates{"));
+        sizes.filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum::<f64>()
+    };
+    assert!(scrapes.iter().any(|s| arranged(s) > 0.0), "no scrape saw an arrangement's size: {last}");
 }
 
 /// The manifest's durable time, if any.

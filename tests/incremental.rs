@@ -151,7 +151,7 @@ fn check(steps: Vec<Vec<Edit>>) {
         join_backend: JoinBackend::Cpu,
         stats: Arc::new(RunStats::default()),
         failure: Arc::new(JobFailure::default()),
-        telemetry: Arc::new(Telemetry::new()),
+        telemetry: Arc::new(Telemetry::new(false)),
     };
     let plan = Arc::new(trees.clone());
     let root = live.clone();

@@ -148,7 +148,7 @@ impl RunSettings {
         if self.verbose {
             stats.keep_paths();
         }
-        let telemetry = Arc::new(Telemetry::new());
+        let telemetry = Arc::new(Telemetry::new(self.metrics.is_some()));
         let metrics = match self.metrics {
             Some(base) => {
                 let sources = MetricSources {
