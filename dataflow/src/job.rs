@@ -187,6 +187,13 @@ impl Driver<'_> {
 /// How long a worker with nothing to drive parks between heartbeats.
 const IDLE_PARK: Duration = Duration::from_millis(100);
 
+/// Whether a worker with nothing to drive may step without parking while a time is in flight:
+/// only when each of this process's `workers` can have a core to itself, since a spinning worker
+/// would otherwise take turns on a core with one that has work.
+fn may_spin(workers: usize) -> bool {
+    std::thread::available_parallelism().is_ok_and(|cores| workers <= cores.get())
+}
+
 /// Runs the graph on this process's workers of `cluster`; every worker calls `drive` with its
 /// [`Driver`], then the inputs close and the graph runs until all output is committed. A
 /// failure recorded by an operator (an unwritable output, say) is returned as the job's error;
@@ -210,6 +217,7 @@ where
     }
     let watched = liveness.clone();
     let settings = cluster.clone();
+    let spin = may_spin(cluster.workers);
     let guards = timely::execute::execute_from(builders, others, timely::WorkerConfig::default(), move |worker| {
         let telemetry = Arc::clone(&ctx.telemetry);
         telemetry.watch_arrangements(worker);
@@ -225,7 +233,7 @@ where
         // its updates and progress cross between the workers many times, and waking a parked
         // worker for each crossing doubled a watch's latency with two workers.
         while !pulse.written.done() {
-            match pulse.telemetry.in_flight() {
+            match spin && pulse.telemetry.in_flight() {
                 true => worker.step(),
                 false => worker.step_or_park(Some(IDLE_PARK)),
             };
