@@ -33,7 +33,7 @@ pub struct Telemetry {
     write_nanos: AtomicU64,
     commit_nanos: AtomicU64,
     /// Updates held per arrangement operator, when they are followed.
-    arranged: Option<Mutex<BTreeMap<usize, i64>>>,
+    arranged: Option<Arc<Mutex<BTreeMap<usize, i64>>>>,
 }
 
 impl Telemetry {
@@ -43,7 +43,7 @@ impl Telemetry {
     pub fn new(arrangement_sizes: bool) -> Telemetry {
         Telemetry {
             durable_time: AtomicI64::new(-1),
-            arranged: arrangement_sizes.then(Mutex::default),
+            arranged: arrangement_sizes.then(Arc::default),
             ..Telemetry::default()
         }
     }
@@ -83,17 +83,13 @@ impl Telemetry {
 
     /// Records in-memory updates per arrangement, from `worker`'s differential log, when they are
     /// followed.
-    pub fn watch_arrangements(self: &Arc<Self>, worker: &mut Worker) {
-        if self.arranged.is_none() {
-            return;
-        }
+    pub fn watch_arrangements(&self, worker: &mut Worker) {
+        let Some(arranged) = self.arranged.clone() else { return };
         let Some(mut registry) = worker.log_register() else { return };
-        let telemetry = Arc::clone(self);
         registry.insert::<DifferentialEventBuilder, _>("differential/arrange", move |_time, events| {
             // Timely flushes every logger at every step of the worker, most often with no events:
             // those must not take the lock the workers share.
             let Some(events) = events.as_ref().filter(|events| !events.is_empty()) else { return };
-            let Some(arranged) = &telemetry.arranged else { return };
             let mut arranged = arranged.lock().expect("arrangement sizes");
             for (_, event) in events {
                 let (operator, change) = match event {
