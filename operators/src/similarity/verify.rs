@@ -11,9 +11,8 @@
 //! whose lengths alone rule it out (`LCS ≤ min` cannot reach the share) costs nothing, one whose
 //! common token multiset (a bound on the LCS, counted in the pass that looks each token up) falls
 //! short costs one pass, and one whose LCS so far plus the tokens left falls short stops there
-//! (checked every 64 tokens). The
-//! token table hashes with one multiplication and its buffers are kept per thread: millions of
-//! pairs are checked when a large tree is scanned or restored.
+//! (checked every 64 tokens). The token table hashes with one multiplication and its buffers are
+//! kept per thread: millions of pairs are checked when a large tree is scanned or restored.
 
 use super::contract::{Percent, PercentError};
 use std::collections::HashMap;
