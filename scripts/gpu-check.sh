@@ -17,8 +17,10 @@
 # 3. The torch yardstick (fp16 GEMM then threshold per 8,192-row block) in the same run, and the bars:
 #    1M self-join ≥ 4× faster than torch and < 1.5 s (H200), 10,000 changed vs 1M < 20 ms.
 #
+# Every step runs under a time limit and a failed check does not stop the later ones (device time is
+# scarce: one run should say everything); the script lists the failures at the end and exits 1 if any.
 # Needs: python3 with numpy and torch (CUDA), nvidia-smi. Runs in well under 4 minutes on an H100.
-set -euo pipefail
+set -uo pipefail
 
 DIR="$(cd "${1:?usage: scripts/gpu-check.sh DIR (made by scripts/gpu-prepare.sh)}" && pwd)"
 WORK="$(mktemp -d)"
@@ -44,16 +46,25 @@ print(":".join(dirs))')"
 export LD_LIBRARY_PATH="${torch_libs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export RUST_LOG="${RUST_LOG:-info}"
 
+FAILURES=()
 step() { echo; echo "== $*"; }
-# Runs a cpt command that prints one JSON line, tags it and appends it to the results.
+fail() { echo "FAIL: $*"; FAILURES+=("$*"); }
+# Runs a command under a time limit (seconds), failing the check when it fails or runs out of time.
+limited() {
+  local seconds="$1"; shift
+  timeout "$seconds" "$@" || { fail "exit $? from: $*"; return 1; }
+}
 # Fails unless two sorted pair files are identical (compare.py then prints the first differences).
 same_pairs() {
-  if cmp -s "$1" "$2"; then echo "identical: $(wc -l <"$1") pairs ($1 = $2)"; else python3 "$DIR/compare.py" "$1" "$2"; exit 1; fi
+  if cmp -s "$1" "$2"; then echo "identical: $(wc -l <"$1") pairs ($1 = $2)"; else python3 "$DIR/compare.py" "$1" "$2"; fail "pairs differ: $1 $2"; fi
 }
+# Runs a cpt command (at most 90 s) that prints one JSON line, tags it and appends it to the results.
 record() {
   local label="$1"; shift
   local line
-  line="$("$CPT" "$@" 2>>"$WORK/cpt.log" | tail -n 1)"
+  if ! line="$(timeout 90 "$CPT" "$@" 2>>"$WORK/cpt.log" | tail -n 1)" || [[ -z "$line" ]]; then
+    fail "$label: cpt $* (see cpt.log)"; tail -n 5 "$WORK/cpt.log"; return 1
+  fi
   echo "$label: $line"
   python3 -c 'import json, sys; row = json.loads(sys.argv[2]); row["label"] = sys.argv[1]; print(json.dumps(row))' \
     "$label" "$line" >>"$RESULTS"
@@ -63,9 +74,10 @@ step "device"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$WORK/device.log"
 
 step "1a. the operators' GPU tests on the device (both paths)"
-"$WORK/cpt-operators-tests" gpu --test-threads 1 --nocapture 2>&1 | tee "$WORK/tests.log"
+timeout 150 "$WORK/cpt-operators-tests" gpu --test-threads 1 --nocapture 2>&1 | tee "$WORK/tests.log"
+[[ "${PIPESTATUS[0]}" == 0 ]] || fail "the operators' GPU tests (see tests.log)"
 if grep -q SKIPPED "$WORK/tests.log"; then
-  echo "FAIL: a GPU test was skipped on the GPU machine (see above)"; exit 1
+  fail "a GPU test was skipped on the GPU machine (see above)"
 fi
 
 step "1b. 100,000 real unit vectors: GPU (tensor, cublas) vs CPU, pair for pair"
@@ -82,12 +94,13 @@ for path in tensor cublas; do
 done
 
 step "1d. 1,000,000 random vectors with 1 % near-duplicates: GPU vs CPU on the first 10,000 rows"
-"$CPT" similarity generate --count 1000000 --near-duplicates 1 --seed 7 --to "$WORK/random-1m.vec"
-"$CPT" similarity generate --count 100000 --near-duplicates 1 --seed 7 --to "$WORK/random-100k.vec"
+limited 60 "$CPT" similarity generate --count 1000000 --near-duplicates 1 --seed 7 --to "$WORK/random-1m.vec"
+limited 60 "$CPT" similarity generate --count 100000 --near-duplicates 1 --seed 7 --to "$WORK/random-100k.vec"
 record random-1m-cpu-sample similarity join "$WORK/random-1m.vec" --queries 10000 --device cpu --pairs "$WORK/1m-cpu.txt"
 for path in tensor cublas; do
   record "random-1m-$path" similarity join "$WORK/random-1m.vec" --device gpu --gpu-path "$path" --pairs "$WORK/1m-$path.txt"
-  python3 "$DIR/compare.py" "$WORK/1m-cpu.txt" "$WORK/1m-$path.txt" --keys-of "$WORK/random-1m.vec" --first 10000
+  python3 "$DIR/compare.py" "$WORK/1m-cpu.txt" "$WORK/1m-$path.txt" --keys-of "$WORK/random-1m.vec" --first 10000 ||
+    fail "1M vectors, $path path: pairs of the first 10,000 rows differ from the CPU's"
 done
 same_pairs "$WORK/1m-tensor.txt" "$WORK/1m-cublas.txt"
 
@@ -98,7 +111,7 @@ record delta-10k-of-1m-cublas similarity delta "$WORK/random-1m.vec" --changed 1
 
 step "3. the torch yardstick"
 for n in 100k 1m; do
-  line="$(python3 "$DIR/yardstick.py" "$WORK/random-$n.vec")"
+  line="$(timeout 120 python3 "$DIR/yardstick.py" "$WORK/random-$n.vec")" || { fail "torch yardstick, $n"; continue; }
   echo "torch-$n: $line"
   python3 -c 'import json, sys; row = json.loads(sys.argv[2]); row["label"] = sys.argv[1]; print(json.dumps(row))' \
     "random-$n-torch" "$line" >>"$RESULTS"
@@ -106,3 +119,10 @@ done
 
 step "table"
 python3 "$DIR/table.py" "$RESULTS" | tee "$WORK/gpu-check.md"
+
+step "result"
+if (( ${#FAILURES[@]} )); then
+  printf 'FAILED: %s\n' "${FAILURES[@]}"
+  exit 1
+fi
+echo "all checks passed"

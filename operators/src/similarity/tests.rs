@@ -305,12 +305,12 @@ fn gpu_planted_threshold_cases_are_decided_exactly() {
         for percent in [1, 37, 50, 64, 80, 90, 99, 100] {
             let params = params(percent, 50);
             let (_, entries) = planted_entries(params, u64::from(percent));
-            let mut join = gpu_join(&device, params, Shard::whole(), 64);
+            let mut join = gpu_join(&device, params, Shard::whole(), 128);
             join.apply(&Batch { removed: vec![], inserted: entries[..1].to_vec() }).unwrap();
             let against_residents = join.apply(&Batch { removed: vec![], inserted: entries[1..].to_vec() }).unwrap();
             let added: BTreeSet<Pair> = against_residents.iter().map(|&(pair, _)| pair).collect();
             assert_eq!(added, oracle(&entries, params), "θ = {percent}, {} path", path.name());
-            let mut within = gpu_join(&device, params, Shard::whole(), 64);
+            let mut within = gpu_join(&device, params, Shard::whole(), 128);
             let deltas = within.apply(&Batch { removed: vec![], inserted: entries.clone() }).unwrap();
             assert_eq!(deltas.iter().map(|&(pair, _)| pair).collect::<BTreeSet<_>>(), oracle(&entries, params));
         }

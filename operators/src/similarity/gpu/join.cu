@@ -50,19 +50,51 @@ __device__ __forceinline__ bool skipped(int triangular, int query, int row)
     return triangular && row <= query;
 }
 
-// One 128×128 tile of queries × rows per block of 256 threads (8 warps as 2 × 4, each warp
-// 64 queries × 32 rows), int8 tensor-core products accumulated in i32 (mma.sync m16n8k32), the
-// threshold fused in the epilogue: the query × row matrix never leaves registers.
+// Copies one tile of a side (128 vectors from `first`, and their norms, roots and sizes) into
+// shared memory; every thread of the block takes part.
+__device__ __forceinline__ void load_tile(
+    const signed char *vectors, const int *norms, const int *roots, const unsigned *sizes, int first,
+    signed char *s_vectors, int *s_norms, int *s_roots, unsigned *s_sizes)
+{
+    for (int i = threadIdx.x; i < TILE * DIMS / 16; i += blockDim.x) {
+        const int row = i / (DIMS / 16);
+        const int column = (i % (DIMS / 16)) * 16;
+        *(uint4 *)&s_vectors[row * ROW_STRIDE + column] = *(const uint4 *)&vectors[(size_t)(first + row) * DIMS + column];
+    }
+    if (threadIdx.x < TILE) {
+        s_norms[threadIdx.x] = norms[first + threadIdx.x];
+        s_roots[threadIdx.x] = roots[first + threadIdx.x];
+        s_sizes[threadIdx.x] = sizes[first + threadIdx.x];
+    }
+}
+
+// The dot product of two rows of tiles in shared memory, exact in i32 like the tensor cores'.
+__device__ __forceinline__ int shared_dot(const signed char *a, const signed char *b)
+{
+    int dot = 0;
+#pragma unroll
+    for (int k = 0; k < DIMS; k += 4) {
+        dot = __dp4a(*(const int *)&a[k], *(const int *)&b[k], dot);
+    }
+    return dot;
+}
+
+// Blocks of 256 threads (8 warps as 2 × 4, each warp 64 queries × 32 rows of a 128 × 128 tile),
+// int8 tensor-core products accumulated in i32 (mma.sync m16n8k32), the threshold fused in the
+// epilogue: the query × row matrix never leaves registers. The epilogue first marks the elements
+// that pass the necessary i32 test (100·d ≥ θ·⌊|q|⌋·⌊|r|⌋, d > 0), then decides only those.
 //
-// grid.x: row tiles, grid.y: query tiles. `query_base` and `row_base` are the set indices of the
-// first query and row given (hits carry set indices). With `triangular` the two sides are one
-// set and only row > query is considered.
-__global__ void __launch_bounds__(256) join_tiles(
+// A block loads one row tile into shared memory once and walks `q_tiles_per_block` query tiles
+// against it. grid.x: row tiles, grid.y: runs of query tiles; the blocks that run together share
+// their query tiles, which stay in L2, while each row tile is read from device memory once per run.
+// `query_base` and `row_base` are the set indices of the first query and row given (hits carry
+// set indices). With `triangular` the two sides are one set and only row > query is considered.
+__global__ void __launch_bounds__(256, 2) join_tiles(
     const signed char *q_vectors, const int *q_norms, const int *q_roots, const unsigned *q_sizes,
     int q_count, int query_base,
     const signed char *r_vectors, const int *r_norms, const int *r_roots, const unsigned *r_sizes,
     int r_count, int row_base,
-    int triangular, int theta, int ratio,
+    int triangular, int theta, int ratio, int q_tiles_per_block,
     int *hits, unsigned *hit_count, unsigned hit_capacity)
 {
     __shared__ __align__(16) signed char sq[TILE * ROW_STRIDE];
@@ -70,84 +102,103 @@ __global__ void __launch_bounds__(256) join_tiles(
     __shared__ int norm_q[TILE], root_q[TILE], norm_r[TILE], root_r[TILE];
     __shared__ unsigned size_q[TILE], size_r[TILE];
 
-    const int q_tile = blockIdx.y * TILE;
     const int r_tile = blockIdx.x * TILE;
-    if (triangular && row_base + r_tile + TILE - 1 <= query_base + q_tile) {
+    const int first_q_tile = blockIdx.y * q_tiles_per_block * TILE;
+    // Query tiles only grow along the run: once a tile holds no row > query, no later one does.
+    if (triangular && row_base + r_tile + TILE - 1 <= query_base + first_q_tile) {
         return;
     }
-    const int tid = threadIdx.x;
-    for (int i = tid; i < TILE * DIMS / 16; i += blockDim.x) {
-        const int row = i / (DIMS / 16);
-        const int column = (i % (DIMS / 16)) * 16;
-        *(uint4 *)&sq[row * ROW_STRIDE + column] = *(const uint4 *)&q_vectors[(size_t)(q_tile + row) * DIMS + column];
-        *(uint4 *)&sr[row * ROW_STRIDE + column] = *(const uint4 *)&r_vectors[(size_t)(r_tile + row) * DIMS + column];
-    }
-    if (tid < TILE) {
-        norm_q[tid] = q_norms[q_tile + tid];
-        root_q[tid] = q_roots[q_tile + tid];
-        size_q[tid] = q_sizes[q_tile + tid];
-        norm_r[tid] = r_norms[r_tile + tid];
-        root_r[tid] = r_roots[r_tile + tid];
-        size_r[tid] = r_sizes[r_tile + tid];
-    }
-    __syncthreads();
+    load_tile(r_vectors, r_norms, r_roots, r_sizes, r_tile, sr, norm_r, root_r, size_r);
 
-    const int lane = tid % 32, warp = tid / 32;
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
     const int group = lane / 4, in_group = lane % 4;
     const int warp_q = (warp / 4) * 64, warp_r = (warp % 4) * 32;
-    int acc[4][4][4];
-#pragma unroll
-    for (int m = 0; m < 4; m++)
-#pragma unroll
-        for (int n = 0; n < 4; n++)
-#pragma unroll
-            for (int i = 0; i < 4; i++)
-                acc[m][n][i] = 0;
+    const int last_q_tile = min(first_q_tile + q_tiles_per_block * TILE, q_count);
+    for (int q_tile = first_q_tile; q_tile < last_q_tile; q_tile += TILE) {
+        if (triangular && row_base + r_tile + TILE - 1 <= query_base + q_tile) {
+            return;
+        }
+        __syncthreads(); // every warp is done with the previous query tile
+        load_tile(q_vectors, q_norms, q_roots, q_sizes, q_tile, sq, norm_q, root_q, size_q);
+        __syncthreads();
 
-#pragma unroll
-    for (int k = 0; k < DIMS; k += 32) {
-        unsigned a[4][4], b[4][2];
-#pragma unroll
-        for (int m = 0; m < 4; m++) {
-            const signed char *top = &sq[(warp_q + m * 16 + group) * ROW_STRIDE + k + in_group * 4];
-            const signed char *bottom = top + 8 * ROW_STRIDE;
-            a[m][0] = *(const unsigned *)top;
-            a[m][1] = *(const unsigned *)bottom;
-            a[m][2] = *(const unsigned *)(top + 16);
-            a[m][3] = *(const unsigned *)(bottom + 16);
-        }
-#pragma unroll
-        for (int n = 0; n < 4; n++) {
-            const signed char *column = &sr[(warp_r + n * 8 + group) * ROW_STRIDE + k + in_group * 4];
-            b[n][0] = *(const unsigned *)column;
-            b[n][1] = *(const unsigned *)(column + 16);
-        }
+        int acc[4][4][4];
 #pragma unroll
         for (int m = 0; m < 4; m++)
 #pragma unroll
             for (int n = 0; n < 4; n++)
-                asm volatile(
-                    "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 "
-                    "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
-                    : "+r"(acc[m][n][0]), "+r"(acc[m][n][1]), "+r"(acc[m][n][2]), "+r"(acc[m][n][3])
-                    : "r"(a[m][0]), "r"(a[m][1]), "r"(a[m][2]), "r"(a[m][3]), "r"(b[n][0]), "r"(b[n][1]));
-    }
+#pragma unroll
+                for (int i = 0; i < 4; i++)
+                    acc[m][n][i] = 0;
 
 #pragma unroll
-    for (int m = 0; m < 4; m++)
+        for (int k = 0; k < DIMS; k += 32) {
+            unsigned a[4][4], b[4][2];
 #pragma unroll
-        for (int n = 0; n < 4; n++)
-#pragma unroll
-            for (int i = 0; i < 4; i++) {
-                const int q = warp_q + m * 16 + group + (i / 2) * 8;
-                const int r = warp_r + n * 8 + in_group * 2 + (i % 2);
-                const int query = query_base + q_tile + q, row = row_base + r_tile + r;
-                if (q_tile + q >= q_count || r_tile + r >= r_count || skipped(triangular, query, row)) {
-                    continue;
-                }
-                consider(acc[m][n][i], query, row, norm_q[q], root_q[q], size_q[q], norm_r[r], root_r[r], size_r[r],
-                         theta, ratio, hits, hit_count, hit_capacity);
+            for (int m = 0; m < 4; m++) {
+                const signed char *top = &sq[(warp_q + m * 16 + group) * ROW_STRIDE + k + in_group * 4];
+                const signed char *bottom = top + 8 * ROW_STRIDE;
+                a[m][0] = *(const unsigned *)top;
+                a[m][1] = *(const unsigned *)bottom;
+                a[m][2] = *(const unsigned *)(top + 16);
+                a[m][3] = *(const unsigned *)(bottom + 16);
             }
+#pragma unroll
+            for (int n = 0; n < 4; n++) {
+                const signed char *column = &sr[(warp_r + n * 8 + group) * ROW_STRIDE + k + in_group * 4];
+                b[n][0] = *(const unsigned *)column;
+                b[n][1] = *(const unsigned *)(column + 16);
+            }
+#pragma unroll
+            for (int m = 0; m < 4; m++)
+#pragma unroll
+                for (int n = 0; n < 4; n++)
+                    asm volatile(
+                        "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 "
+                        "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+                        : "+r"(acc[m][n][0]), "+r"(acc[m][n][1]), "+r"(acc[m][n][2]), "+r"(acc[m][n][3])
+                        : "r"(a[m][0]), "r"(a[m][1]), "r"(a[m][2]), "r"(a[m][3]), "r"(b[n][0]), "r"(b[n][1]));
+        }
+
+        // The cheap necessary test of every element, in registers: a 64-bit mask of candidates.
+        int limit_q[4][2], root_of_r[4][2];
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+#pragma unroll
+            for (int m = 0; m < 4; m++)
+                limit_q[m][h] = theta * root_q[warp_q + m * 16 + group + h * 8];
+#pragma unroll
+            for (int n = 0; n < 4; n++)
+                root_of_r[n][h] = root_r[warp_r + n * 8 + in_group * 2 + h];
+        }
+        unsigned long long candidates = 0;
+#pragma unroll
+        for (int m = 0; m < 4; m++)
+#pragma unroll
+            for (int n = 0; n < 4; n++)
+#pragma unroll
+                for (int i = 0; i < 4; i++) {
+                    const int dot = acc[m][n][i];
+                    if (dot > 0 && 100 * dot >= limit_q[m][i / 2] * root_of_r[n][i % 2]) {
+                        candidates |= 1ULL << ((m * 4 + n) * 4 + i);
+                    }
+                }
+        // The rare candidates: bounds, the triangle and the exact test, their dot taken again
+        // from shared memory (the same exact i32 sum) so that the loop above stays small.
+        while (candidates) {
+            const int element = __ffsll(candidates) - 1;
+            candidates &= candidates - 1;
+            const int m = element >> 4, n = (element >> 2) & 3, i = element & 3;
+            const int q = warp_q + m * 16 + group + (i / 2) * 8;
+            const int r = warp_r + n * 8 + in_group * 2 + (i % 2);
+            const int query = query_base + q_tile + q, row = row_base + r_tile + r;
+            if (q_tile + q >= q_count || r_tile + r >= r_count || skipped(triangular, query, row)) {
+                continue;
+            }
+            consider(shared_dot(&sq[q * ROW_STRIDE], &sr[r * ROW_STRIDE]), query, row, norm_q[q], root_q[q],
+                     size_q[q], norm_r[r], root_r[r], size_r[r], theta, ratio, hits, hit_count, hit_capacity);
+        }
+    }
 }
 
 // The threshold of the cuBLAS path: `dots` holds the int8 GEMM of a block, column-major,

@@ -20,6 +20,10 @@ use std::sync::Arc;
 /// Queries per tensor-core launch: 512 query tiles, well under the grid's y limit of 65,535.
 const QUERY_CHUNK: usize = 1 << 16;
 
+/// Query tiles a `join_tiles` block walks against its row tile: enough to read each row tile
+/// from device memory a few times per launch, few enough that a small batch still fills the GPU.
+const QUERY_TILES_PER_BLOCK: usize = 16;
+
 /// Queries and rows per block of the cuBLAS path (a 64 MiB block of i32 dot products).
 const BLAS_BLOCK: usize = 4096;
 
@@ -132,14 +136,19 @@ impl Finder {
         match &mut self.blas {
             None => {
                 let config = LaunchConfig {
-                    grid_dim: (piece.row_tiles() as u32, piece.query_tiles() as u32, 1),
+                    grid_dim: (
+                        piece.row_tiles() as u32,
+                        piece.query_tiles().div_ceil(QUERY_TILES_PER_BLOCK) as u32,
+                        1,
+                    ),
                     block_dim: (256, 1, 1),
                     shared_mem_bytes: 0,
                 };
                 let mut launch = stream.launch_builder(&device.join_tiles);
                 launch.arg(&q_vectors).arg(&q_norms).arg(&q_roots).arg(&q_sizes).arg(&q_count).arg(&q_base);
                 launch.arg(&r_vectors).arg(&r_norms).arg(&r_roots).arg(&r_sizes).arg(&r_count).arg(&r_base);
-                launch.arg(&triangular).arg(&theta).arg(&ratio);
+                let per_block = QUERY_TILES_PER_BLOCK as i32;
+                launch.arg(&triangular).arg(&theta).arg(&ratio).arg(&per_block);
                 launch.arg(&mut self.hits).arg(&mut self.found).arg(&capacity);
                 // SAFETY: the arguments match join_tiles's signature; every tile read lies inside
                 // the sides, whose capacities are padded to whole tiles past the piece's start.
