@@ -3,7 +3,9 @@
 //! that fails gives an [`Unusable`] reason; none panics (each library's presence is checked
 //! before cudarc's first call into it, which would panic inside a `OnceLock` otherwise).
 
+use super::launch::JOIN_SHARED_BYTES;
 use super::source::{self, names, MIN_CAPABILITY};
+use cudarc::driver::sys::CUfunction_attribute;
 use cudarc::driver::{CudaContext, CudaFunction, DriverError};
 use std::sync::Arc;
 
@@ -106,8 +108,17 @@ impl GpuDevice {
             module.load_function(name).map_err(|e| Unusable::Kernels(format!("loading kernel {name}: {e}")))
         };
         let memory_mib = context.total_mem()? >> 20;
+        let join_tiles = load(names::JOIN_TILES)?;
+        join_tiles
+            .set_attribute(
+                CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                JOIN_SHARED_BYTES as i32,
+            )
+            .map_err(|e| {
+                Unusable::Kernels(format!("giving join_tiles {JOIN_SHARED_BYTES} bytes of shared memory: {e}"))
+            })?;
         Ok(GpuDevice {
-            join_tiles: load(names::JOIN_TILES)?,
+            join_tiles,
             threshold_block: load(names::THRESHOLD_BLOCK)?,
             scatter_slots: load(names::SCATTER_SLOTS)?,
             context,

@@ -1,6 +1,7 @@
 //! The hits a launch finds — (query, row, dot) of each passing pair — and what the join makes of
 //! them: pair deltas with keys and exact scores, filtered as the CPU join filters (slots leaving
-//! in the same batch; pairs within a batch that another shard emits).
+//! in the same batch; pairs within a batch that another shard emits), each query's sign given by
+//! whether it was removed or inserted.
 
 use crate::similarity::blocked::Rows;
 use crate::similarity::contract::{score, Pair, PairDelta};
@@ -30,38 +31,40 @@ pub fn overflow(found: usize, capacity: usize) -> Option<usize> {
     (found > capacity).then(|| found.next_power_of_two())
 }
 
-/// Appends `(pair, diff)` for each hit of `changes` (rows `change_rows`) against the residents of
-/// `store`, except residents in the sorted slots `excluded`.
+/// Appends `(pair, diff(query))` for each hit of `changes` (rows `change_rows`) against the
+/// residents of `store`, except residents in the sorted slots `excluded`.
 pub fn cross_deltas(
     hits: &[Hit],
     changes: &[Entry],
     change_rows: &Rows,
     store: &ResidentStore,
     excluded: &[usize],
-    diff: i64,
+    diff: impl Fn(usize) -> i64,
     out: &mut Vec<PairDelta>,
 ) {
     let residents = store.rows();
     for hit in hits.iter().filter(|hit| excluded.binary_search(&hit.row).is_err()) {
         let score = score(hit.dot, change_rows.norm(hit.query), residents.norm(hit.row));
-        out.push((Pair::new(changes[hit.query].key, store.key(hit.row), score), diff));
+        out.push((Pair::new(changes[hit.query].key, store.key(hit.row), score), diff(hit.query)));
     }
 }
 
-/// Appends `(pair, diff)` for each hit of the self-join of `changes` whose smaller key `shard` owns.
+/// Appends `(pair, diff)` for each hit of the self-join of `changes` whose smaller key `shard`
+/// owns and whose two changes have the same `diff` (a removed and an inserted vector were never
+/// resident together).
 pub fn within_deltas(
     hits: &[Hit],
     changes: &[Entry],
     change_rows: &Rows,
     shard: Shard,
-    diff: i64,
+    diff: impl Fn(usize) -> i64,
     out: &mut Vec<PairDelta>,
 ) {
-    for hit in hits {
+    for hit in hits.iter().filter(|hit| diff(hit.query) == diff(hit.row)) {
         let (x, y) = (&changes[hit.query], &changes[hit.row]);
         if shard.owns_pair(x.key, y.key) {
             let score = score(hit.dot, change_rows.norm(hit.query), change_rows.norm(hit.row));
-            out.push((Pair::new(x.key, y.key, score), diff));
+            out.push((Pair::new(x.key, y.key, score), diff(hit.query)));
         }
     }
 }
@@ -99,7 +102,8 @@ mod tests {
         assert_eq!(overflow(1 << 20, 1 << 16), Some(1 << 20));
     }
 
-    /// Hits made into deltas give the CPU join's deltas, sharded, removals excluded.
+    /// Hits of one pass over a whole batch made into deltas give the CPU join's deltas, sharded,
+    /// the slots leaving excluded.
     #[test]
     fn deltas_from_hits_are_the_cpu_joins() {
         let params = JoinParams::default();
@@ -117,20 +121,18 @@ mod tests {
                 for resident in residents.iter().filter(|e| shard.owns(e.key)) {
                     store.insert(resident);
                 }
+                // As GpuJoin does: the removed and inserted vectors as one side, joined with the
+                // residents before the batch (less the slots leaving) and among themselves.
+                let changes: Vec<Entry> = batch.removed.iter().chain(&batch.inserted).copied().collect();
+                let diff = |query: usize| if query < batch.removed.len() { -1 } else { 1 };
+                let rows = Rows::new(changes.iter().map(|e| e.vector).collect());
+                let mut excluded: Vec<usize> = batch.removed.iter().filter_map(|e| store.slot_of(e.key)).collect();
+                excluded.sort_unstable();
                 let mut deltas = Vec::new();
-                for (entries, diff) in [(&batch.removed, -1), (&batch.inserted, 1)] {
-                    let rows = Rows::new(entries.iter().map(|e| e.vector).collect());
-                    let mut excluded: Vec<usize> = entries.iter().filter_map(|e| store.slot_of(e.key)).collect();
-                    excluded.sort_unstable();
-                    let excluded = if diff < 0 { excluded } else { Vec::new() };
-                    let cross = hits_of(&rows, store.rows(), false, params.threshold);
-                    cross_deltas(&cross, entries, &rows, &store, &excluded, diff, &mut deltas);
-                    let within = hits_of(&rows, &rows, true, params.threshold);
-                    within_deltas(&within, entries, &rows, shard, diff, &mut deltas);
-                    for removed in entries.iter().filter(|_| diff < 0) {
-                        store.remove(removed.key);
-                    }
-                }
+                let cross = hits_of(&rows, store.rows(), false, params.threshold);
+                cross_deltas(&cross, &changes, &rows, &store, &excluded, diff, &mut deltas);
+                let within = hits_of(&rows, &rows, true, params.threshold);
+                within_deltas(&within, &changes, &rows, shard, diff, &mut deltas);
                 consolidate(&mut deltas);
                 assert_eq!(deltas, cpu.apply(&batch).unwrap(), "shard {index} of {shards}");
                 assert!(shards > 1 || deltas.len() > 5, "{deltas:?}");

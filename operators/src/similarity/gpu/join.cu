@@ -50,22 +50,44 @@ __device__ __forceinline__ bool skipped(int triangular, int query, int row)
     return triangular && row <= query;
 }
 
-// Copies one tile of a side (128 vectors from `first`, and their norms, roots and sizes) into
-// shared memory; every thread of the block takes part.
-__device__ __forceinline__ void load_tile(
+// A tile of a side in shared memory: 128 vectors (rows padded to ROW_STRIDE) and their norms,
+// roots and sizes. A block holds three: its row tile and two query tiles, one being computed while
+// the next is copied in.
+struct SharedTile {
+    signed char vectors[TILE * ROW_STRIDE];
+    int norms[TILE];
+    int roots[TILE];
+    unsigned sizes[TILE];
+};
+
+// Starts copying one tile of a side (128 vectors from `first`, with their norms, roots and sizes)
+// into `tile`, 16 bytes per cp.async, without waiting; every thread of the block takes part.
+// `first` is a multiple of TILE, so every source is 16-byte aligned.
+__device__ __forceinline__ void copy_tile(
     const signed char *vectors, const int *norms, const int *roots, const unsigned *sizes, int first,
-    signed char *s_vectors, int *s_norms, int *s_roots, unsigned *s_sizes)
+    SharedTile &tile)
 {
     for (int i = threadIdx.x; i < TILE * DIMS / 16; i += blockDim.x) {
-        const int row = i / (DIMS / 16);
-        const int column = (i % (DIMS / 16)) * 16;
-        *(uint4 *)&s_vectors[row * ROW_STRIDE + column] = *(const uint4 *)&vectors[(size_t)(first + row) * DIMS + column];
+        const int row = i / (DIMS / 16), column = (i % (DIMS / 16)) * 16;
+        const unsigned to = (unsigned)__cvta_generic_to_shared(&tile.vectors[row * ROW_STRIDE + column]);
+        asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(to), "l"(&vectors[(size_t)(first + row) * DIMS + column]));
     }
-    if (threadIdx.x < TILE) {
-        s_norms[threadIdx.x] = norms[first + threadIdx.x];
-        s_roots[threadIdx.x] = roots[first + threadIdx.x];
-        s_sizes[threadIdx.x] = sizes[first + threadIdx.x];
+    const int per_array = TILE * 4 / 16;
+    if (threadIdx.x < 3 * per_array) {
+        const int array = threadIdx.x / per_array, at = (threadIdx.x % per_array) * 4;
+        const void *from = array == 0 ? (const void *)&norms[first + at]
+                         : array == 1 ? (const void *)&roots[first + at]
+                                      : (const void *)&sizes[first + at];
+        void *into = array == 0 ? (void *)&tile.norms[at] : array == 1 ? (void *)&tile.roots[at] : (void *)&tile.sizes[at];
+        asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"((unsigned)__cvta_generic_to_shared(into)), "l"(from));
     }
+    asm volatile("cp.async.commit_group;\n" ::);
+}
+
+// Waits for this thread's tile copies.
+__device__ __forceinline__ void wait_for_copies()
+{
+    asm volatile("cp.async.wait_group 0;\n" ::: "memory");
 }
 
 // The dot product of two rows of tiles in shared memory, exact in i32 like the tensor cores'.
@@ -85,7 +107,8 @@ __device__ __forceinline__ int shared_dot(const signed char *a, const signed cha
 // that pass the necessary i32 test (100·d ≥ θ·⌊|q|⌋·⌊|r|⌋, d > 0), then decides only those.
 //
 // A block loads one row tile into shared memory once and walks `q_tiles_per_block` query tiles
-// against it. grid.x: row tiles, grid.y: runs of query tiles; the blocks that run together share
+// against it, copying the next query tile in while it computes one (dynamic shared memory: three
+// SharedTiles). grid.x: row tiles, grid.y: runs of query tiles; the blocks that run together share
 // their query tiles, which stay in L2, while each row tile is read from device memory once per run.
 // `query_base` and `row_base` are the set indices of the first query and row given (hits carry
 // set indices). With `triangular` the two sides are one set and only row > query is considered.
@@ -97,30 +120,41 @@ __global__ void __launch_bounds__(256, 2) join_tiles(
     int triangular, int theta, int ratio, int q_tiles_per_block,
     int *hits, unsigned *hit_count, unsigned hit_capacity)
 {
-    __shared__ __align__(16) signed char sq[TILE * ROW_STRIDE];
-    __shared__ __align__(16) signed char sr[TILE * ROW_STRIDE];
-    __shared__ int norm_q[TILE], root_q[TILE], norm_r[TILE], root_r[TILE];
-    __shared__ unsigned size_q[TILE], size_r[TILE];
+    extern __shared__ __align__(16) unsigned char shared[];
+    SharedTile &row_tile = *reinterpret_cast<SharedTile *>(shared);
+    SharedTile *query_tiles = &row_tile + 1;
 
     const int r_tile = blockIdx.x * TILE;
     const int first_q_tile = blockIdx.y * q_tiles_per_block * TILE;
-    // Query tiles only grow along the run: once a tile holds no row > query, no later one does.
-    if (triangular && row_base + r_tile + TILE - 1 <= query_base + first_q_tile) {
+    int end_q_tile = min(first_q_tile + q_tiles_per_block * TILE, q_count);
+    if (triangular) {
+        // A query tile from here on holds no row > query.
+        end_q_tile = min(end_q_tile, row_base + r_tile + TILE - 1 - query_base);
+    }
+    if (first_q_tile >= end_q_tile) {
         return;
     }
-    load_tile(r_vectors, r_norms, r_roots, r_sizes, r_tile, sr, norm_r, root_r, size_r);
+    const signed char *sr = row_tile.vectors;
+    const int *norm_r = row_tile.norms, *root_r = row_tile.roots;
+    const unsigned *size_r = row_tile.sizes;
+    copy_tile(r_vectors, r_norms, r_roots, r_sizes, r_tile, row_tile);
+    copy_tile(q_vectors, q_norms, q_roots, q_sizes, first_q_tile, query_tiles[0]);
 
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
     const int group = lane / 4, in_group = lane % 4;
     const int warp_q = (warp / 4) * 64, warp_r = (warp % 4) * 32;
-    const int last_q_tile = min(first_q_tile + q_tiles_per_block * TILE, q_count);
-    for (int q_tile = first_q_tile; q_tile < last_q_tile; q_tile += TILE) {
-        if (triangular && row_base + r_tile + TILE - 1 <= query_base + q_tile) {
-            return;
-        }
-        __syncthreads(); // every warp is done with the previous query tile
-        load_tile(q_vectors, q_norms, q_roots, q_sizes, q_tile, sq, norm_q, root_q, size_q);
+    int buffer = 0;
+    for (int q_tile = first_q_tile; q_tile < end_q_tile; q_tile += TILE, buffer ^= 1) {
+        wait_for_copies();
+        // This tile is in shared memory for every thread, and every thread is done with the
+        // previous one, whose buffer takes the next tile while this one is computed.
         __syncthreads();
+        if (q_tile + TILE < end_q_tile) {
+            copy_tile(q_vectors, q_norms, q_roots, q_sizes, q_tile + TILE, query_tiles[buffer ^ 1]);
+        }
+        const signed char *sq = query_tiles[buffer].vectors;
+        const int *norm_q = query_tiles[buffer].norms, *root_q = query_tiles[buffer].roots;
+        const unsigned *size_q = query_tiles[buffer].sizes;
 
         int acc[4][4][4];
 #pragma unroll

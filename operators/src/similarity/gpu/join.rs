@@ -3,11 +3,12 @@
 //! ownership, size ratio, retractions first, restore, consolidated sorted deltas.
 //!
 //! The host keeps the [`ResidentStore`] (keys, sizes, slot map, free list, and the vectors that
-//! removals are checked against); the device mirrors its slots. Per batch: removed vectors are
-//! joined against the residents (except slots leaving in the batch) and among themselves, their
-//! slots freed; inserted vectors are joined against what stays and among themselves, and written
-//! to their slots. Only the changed vectors cross the bus; hits come back as (query, row, dot)
-//! and get keys and exact scores on the host.
+//! removals are checked against); the device mirrors its slots. Per batch, the removed and the
+//! inserted vectors go to the device as one side, joined in one pass against the residents
+//! except the slots leaving (what stays) and in one pass among themselves (a removed and an
+//! inserted vector never pair); then the leaving slots are freed and the inserted vectors written
+//! to theirs. Only the changed vectors cross the bus; hits come back as (query, row, dot) and get
+//! keys and exact scores on the host.
 
 use super::budget::Budget;
 use super::device::GpuDevice;
@@ -75,7 +76,7 @@ impl GpuJoin {
         let queries = Side { data: &self.queries, count: entries.len() };
         let hits = self.finder.find(queries, queries, true, self.params, &mut self.budget)?;
         let mut deltas = Vec::with_capacity(hits.len());
-        within_deltas(&hits, entries, &rows, Shard::whole(), 1, &mut deltas);
+        within_deltas(&hits, entries, &rows, Shard::whole(), |_| 1, &mut deltas);
         let mut pairs: Vec<Pair> = deltas.into_iter().map(|(pair, _)| pair).collect();
         pairs.sort_unstable();
         Ok(pairs)
@@ -98,39 +99,43 @@ impl GpuJoin {
         Ok(rows)
     }
 
-    /// Appends the pair deltas of `entries` with the residents outside the sorted slots
-    /// `excluded`, and within `entries` where this shard owns the pair, each with `diff`.
+    /// Appends the pair deltas of a batch's `changes` (its removed vectors, then its inserted
+    /// ones; `diff` gives each index its sign) with the residents outside the sorted slots
+    /// `leaving`, and among themselves where this shard owns the pair: one pass of each.
     fn join_changes(
         &mut self,
-        entries: &[Entry],
-        excluded: &[usize],
-        diff: i64,
+        changes: &[Entry],
+        leaving: &[usize],
+        diff: impl Fn(usize) -> i64 + Copy,
         deltas: &mut Vec<PairDelta>,
     ) -> Result<(), JoinError> {
-        if entries.is_empty() {
+        if changes.is_empty() {
             return Ok(());
         }
-        let rows = self.upload(entries)?;
-        let queries = Side { data: &self.queries, count: entries.len() };
+        let rows = self.upload(changes)?;
+        let queries = Side { data: &self.queries, count: changes.len() };
         let residents = Side { data: self.residents.side(), count: self.store.rows().len() };
         let cross = self.finder.find(queries, residents, false, self.params, &mut self.budget)?;
-        cross_deltas(&cross, entries, &rows, &self.store, excluded, diff, deltas);
+        cross_deltas(&cross, changes, &rows, &self.store, leaving, diff, deltas);
         let within = self.finder.find(queries, queries, true, self.params, &mut self.budget)?;
-        within_deltas(&within, entries, &rows, self.shard, diff, deltas);
+        within_deltas(&within, changes, &rows, self.shard, diff, deltas);
         Ok(())
     }
 
-    /// Applies a checked batch whose room is reserved.
+    /// Applies a checked batch whose room is reserved. The removed and the inserted vectors are
+    /// joined in one pass against the residents as they were, less the slots leaving: what stays
+    /// is what the removed vectors had pairs with and what the inserted ones meet.
     fn apply_checked(&mut self, batch: &Batch) -> Result<Vec<PairDelta>, JoinError> {
         let mut deltas = Vec::new();
         let mut leaving: Vec<usize> = batch.removed.iter().filter_map(|e| self.store.slot_of(e.key)).collect();
         leaving.sort_unstable();
-        self.join_changes(&batch.removed, &leaving, -1, &mut deltas)?;
+        let changes: Vec<Entry> = batch.removed.iter().chain(&batch.inserted).copied().collect();
+        let removed = batch.removed.len();
+        self.join_changes(&changes, &leaving, |index| if index < removed { -1 } else { 1 }, &mut deltas)?;
         for entry in &batch.removed {
             self.store.remove(entry.key);
         }
         self.residents.write(&self.device, &self.stream, &self.store, &leaving, &mut self.budget)?;
-        self.join_changes(&batch.inserted, &[], 1, &mut deltas)?;
         self.insert_owned(&batch.inserted)?;
         self.stream.synchronize().map_err(device_error)?;
         consolidate(&mut deltas);
@@ -149,7 +154,7 @@ impl SimilarityJoin for GpuJoin {
     fn apply(&mut self, batch: &Batch) -> Result<Vec<PairDelta>, JoinError> {
         check_batch(&self.store, self.shard, batch)?;
         let arriving = batch.inserted.iter().filter(|e| self.shard.owns(e.key)).count();
-        self.reserve(batch.removed.len().max(batch.inserted.len()), arriving)?;
+        self.reserve(batch.removed.len() + batch.inserted.len(), arriving)?;
         self.apply_checked(batch).map_err(broken)
     }
 

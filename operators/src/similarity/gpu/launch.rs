@@ -24,6 +24,11 @@ const QUERY_CHUNK: usize = 1 << 16;
 /// from device memory a few times per launch, few enough that a small batch still fills the GPU.
 const QUERY_TILES_PER_BLOCK: usize = 16;
 
+/// Dynamic shared memory of a `join_tiles` block: three of join.cu's `SharedTile` (128 rows of
+/// 144 bytes, then a norm, a root and a size of 4 bytes each per row). Over the 48 KiB a kernel
+/// gets unasked, so [`GpuDevice`] raises the kernel's limit when it loads it.
+pub(super) const JOIN_SHARED_BYTES: u32 = 3 * TILE as u32 * (144 + 3 * 4);
+
 /// Queries and rows per block of the cuBLAS path (a 64 MiB block of i32 dot products).
 const BLAS_BLOCK: usize = 4096;
 
@@ -136,13 +141,9 @@ impl Finder {
         match &mut self.blas {
             None => {
                 let config = LaunchConfig {
-                    grid_dim: (
-                        piece.row_tiles() as u32,
-                        piece.query_tiles().div_ceil(QUERY_TILES_PER_BLOCK) as u32,
-                        1,
-                    ),
+                    grid_dim: (piece.row_tiles() as u32, piece.query_tiles().div_ceil(QUERY_TILES_PER_BLOCK) as u32, 1),
                     block_dim: (256, 1, 1),
-                    shared_mem_bytes: 0,
+                    shared_mem_bytes: JOIN_SHARED_BYTES,
                 };
                 let mut launch = stream.launch_builder(&device.join_tiles);
                 launch.arg(&q_vectors).arg(&q_norms).arg(&q_roots).arg(&q_sizes).arg(&q_count).arg(&q_base);
