@@ -11,7 +11,8 @@
 #    i128 oracle, more hits than the first hit buffer, the memory bound), on both device paths; the
 #    self-join of 100,000 real unit vectors, pair for pair; planted.vec (the threshold cases, extreme
 #    vectors and near-threshold clusters, with the CPU's pairs made beside it); 1,000,000 random vectors with 1 % planted
-#    near-duplicates, on both paths, against the CPU on the first 10,000 rows as queries.
+#    near-duplicates, on both paths, against the CPU on the first 10,000 rows as queries; a whole
+#    `cpt scan` of the `small` corpus with --gpu on and --gpu off: the same units, groups and pairs.
 # 2. A table: self-join time for N = 100k and 1M at D = 128, θ = 0.9, pairs, effective TOPS
 #    (2·128·N(N−1)/2 operations over the time), and 10,000 changed vectors against 1M resident.
 # 3. The torch yardstick (fp16 GEMM then threshold per 8,192-row block) in the same run, and the bars:
@@ -103,6 +104,20 @@ for path in tensor cublas; do
     fail "1M vectors, $path path: pairs of the first 10,000 rows differ from the CPU's"
 done
 same_pairs "$WORK/1m-tensor.txt" "$WORK/1m-cublas.txt"
+
+step "1e. a whole scan through the dataflow: --gpu on vs --gpu off, the same tables' counts"
+tar -xzf "$DIR/small.tar.gz" -C "$WORK"
+for gpu in on off; do
+  # The summary line without what depends on the run (contents parsed, time, rate).
+  RUST_LOG=info timeout 120 "$CPT" scan "$WORK/small" --out "$WORK/scan-$gpu" --gpu "$gpu" --no-cache -q -w 2 \
+    >"$WORK/scan-$gpu.log" 2>&1 || fail "cpt scan --gpu $gpu (see scan-$gpu.log)"
+  grep -o 'cpt scan: .*' "$WORK/scan-$gpu.log" | sed 's/, parsed .*//' >"$WORK/scan-$gpu.summary"
+  echo "--gpu $gpu: $(cat "$WORK/scan-$gpu.summary")"
+done
+grep -q 'similarity join on GPU' "$WORK/scan-on.log" || fail "cpt scan --gpu on did not log its GPU (see scan-on.log)"
+if [[ ! -s "$WORK/scan-on.summary" ]] || ! cmp -s "$WORK/scan-on.summary" "$WORK/scan-off.summary"; then
+  fail "cpt scan --gpu on and --gpu off disagree (see above)"
+fi
 
 step "2. timings"
 record random-100k-tensor similarity join "$WORK/random-100k.vec" --device gpu --gpu-path tensor

@@ -5,8 +5,8 @@
 #
 # It holds the stripped release `cpt` and the operators' test binary (gzipped; its GPU tests run
 # on the device), 100,000 real unit vectors exported from a scan of datasets/cache/bench
-# (real-100k.vec), planted threshold cases with the CPU's pairs (planted.vec, planted-cpu.txt) and
-# the check's scripts. Built here (x86-64); the binaries load CUDA at run time, so nothing CUDA is
+# (real-100k.vec), planted threshold cases with the CPU's pairs (planted.vec, planted-cpu.txt), the
+# `small` corpus for a whole scan (small.tar.gz) and the check's scripts. Built here (x86-64); the binaries load CUDA at run time, so nothing CUDA is
 # needed to build them. Prints the folder's size (it must stay well under 64 MiB).
 set -euo pipefail
 
@@ -36,6 +36,10 @@ fi
 
 cargo run --release --locked -p cpt-operators --example similarity_vectors -- write "$DIR/planted.vec" 20000 7 90
 cargo run --release --locked -p cpt-operators --example similarity_vectors -- pairs "$DIR/planted.vec" 90 50 >"$DIR/planted-cpu.txt"
+
+# The `small` corpus (873 real files), scanned on the device through the whole dataflow.
+python3 datasets/fetch.py small >/dev/null
+tar -czf "$DIR/small.tar.gz" -C datasets/cache small
 
 cp scripts/gpu-check.sh scripts/gpu/*.py "$DIR/"
 du -sh "$DIR"/*
