@@ -152,6 +152,7 @@ fn check(steps: Vec<Vec<Edit>>) {
         stats: Arc::new(RunStats::default()),
         failure: Arc::new(JobFailure::default()),
         telemetry: Arc::new(Telemetry::new(false)),
+        resumed_join: Arc::default(),
     };
     let plan = Arc::new(trees.clone());
     let root = live.clone();

@@ -16,6 +16,7 @@ use crate::memo::ContentMemo;
 use crate::mined::{mined_elements, MiningRules};
 use crate::near_miss::{clone_pairs, NearMissParams};
 use crate::parse::parse_contents;
+use crate::resumed_join::ResumedJoin;
 use crate::similar_pairs::RestoredPairs;
 use crate::sink::{commit_parts, write_table, EpochPolicy, SinkContext};
 use crate::stats::RunStats;
@@ -24,12 +25,13 @@ use cpt_connectors::rows::{
     unit_key, CloneClassRow, CloneMemberRow, ClonePairRow, CloneUnit, CommitRow, ElementRow, ElementStatsRow, ErrorRow,
     FileRow, LineageRow, MatchRow, MinedElementRow, PathBytes, TimeRow, UnitRow,
 };
-use cpt_connectors::sink::{read_adoption, similar_pairs_at, OutputDir};
+use cpt_connectors::sink::{read_adoption, OutputDir};
 use cpt_operators::catalog::Catalog;
 use cpt_operators::model::ContentKey;
+use cpt_operators::similarity::verdicts::KnownVerdicts;
 use cpt_operators::similarity::{JoinBackend, Pair};
 use differential_dataflow::input::{Input, InputSession};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use timely::dataflow::operators::vec::{Broadcast, Map};
 use timely::dataflow::operators::{Concat, Concatenate, Probe};
 use timely::dataflow::ProbeHandle;
@@ -60,6 +62,8 @@ pub struct GraphContext {
     pub failure: Arc<JobFailure>,
     /// Progress, stage times and traffic, for `--metrics`.
     pub telemetry: Arc<Telemetry>,
+    /// A resumed job's near-miss state, read by the first worker of the process that needs it.
+    pub resumed_join: Arc<OnceLock<Option<ResumedJoin>>>,
 }
 
 /// The inputs of one worker's copy of the graph.
@@ -143,8 +147,9 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
         let candidates = candidates.map(|row| (row.unit_key, row)).arrange_by_key();
         let near_miss = ctx.near_miss.map(|params| {
             let backend = ctx.join_backend.clone();
-            let restored = restored_pairs(&ctx, index);
-            clone_pairs(candidates.clone(), params, backend, restored, Arc::clone(&ctx.stats), Arc::clone(&ctx.failure))
+            let (restored, known) = restored_pairs(&ctx, index);
+            let stats = Arc::clone(&ctx.stats);
+            clone_pairs(candidates.clone(), params, backend, (restored, known), stats, Arc::clone(&ctx.failure))
         });
         let (similar, pairs) = near_miss.map(|found| (found.similar, found.verified)).unzip();
         let class_members = clone_classes(members.clone(), pairs.clone(), candidates);
@@ -258,28 +263,15 @@ fn restored_history(out: &OutputDir, failure: &JobFailure) -> Option<Restored> {
 }
 
 /// A resumed job's similarity-join output at its durable time, from the durable `similar_pairs`
-/// rows (read by worker `index` 0, which emits them all; the others only learn the time). A failure
-/// to read them fails the job.
-fn restored_pairs(ctx: &GraphContext, index: usize) -> Option<RestoredPairs> {
-    let time = ctx.out.durable_time()?;
-    let pairs = match index {
-        0 => {
-            let read = ctx.out.manifest().and_then(|manifest| similar_pairs_at(ctx.out.path(), &manifest, time));
-            match read {
-                Ok(pairs) => pairs,
-                Err(error) => {
-                    ctx.failure.record(format!(
-                        "reading the durable similar_pairs of {}: {error:#}",
-                        ctx.out.path().display()
-                    ));
-                    Vec::new()
-                }
-            }
-        }
-        _ => Vec::new(),
+/// rows (emitted by worker `index` 0; the others only learn the time), and the token check's
+/// verdicts on them, shared by the process's workers ([`ResumedJoin`]).
+fn restored_pairs(ctx: &GraphContext, index: usize) -> (Option<RestoredPairs>, Arc<KnownVerdicts>) {
+    let Some(resumed) = ctx.resumed_join.get_or_init(|| ResumedJoin::read(&ctx.out, &ctx.failure)) else {
+        return (None, Arc::default());
     };
+    let pairs = if index == 0 { resumed.take_pairs() } else { Vec::new() };
     ctx.stats.restored_pairs.fetch_add(pairs.len() as u64, std::sync::atomic::Ordering::Relaxed);
-    Some(RestoredPairs { time, pairs })
+    (Some(RestoredPairs { time: resumed.time, pairs }), Arc::clone(&resumed.verdicts))
 }
 
 fn path_hash(path: &[u8]) -> u64 {

@@ -33,6 +33,7 @@ pub mod progress;
 pub mod replay;
 pub mod restore;
 pub mod resume;
+pub mod resumed_join;
 pub mod scan;
 pub mod settings;
 pub mod similar_pairs;

@@ -16,7 +16,7 @@ use crate::similar_pairs::{similar_pairs, Pairs, RestoredPairs};
 use crate::stats::RunStats;
 use cpt_connectors::rows::{ClonePairRow, CloneUnit, UnitRow};
 use cpt_operators::model::UnitKind;
-use cpt_operators::similarity::verdicts::VerdictMemo;
+use cpt_operators::similarity::verdicts::{KnownVerdicts, VerdictMemo};
 use cpt_operators::similarity::verify::LcsRatio;
 use cpt_operators::similarity::{JoinBackend, JoinParams};
 use differential_dataflow::VecCollection;
@@ -40,20 +40,21 @@ pub struct NearMiss<'s> {
 }
 
 /// The near-miss clone pairs among `candidates` (units by key, as exact clone groups take them),
-/// the vectors joined by joins of `backend` (or, at a resumed job's durable time, `restored`),
-/// with the similar vector pairs and the verified pairs counted in `stats`.
+/// the vectors joined by joins of `backend` (or, at a resumed job's durable time, the `restored`
+/// pairs, whose token check the `known` verdicts answer), with the similar vector pairs and the
+/// verified pairs counted in `stats`.
 pub fn clone_pairs<'s>(
     candidates: UnitsByKey<'s>,
     params: NearMissParams,
     backend: JoinBackend,
-    restored: Option<RestoredPairs>,
+    (restored, known): (Option<RestoredPairs>, Arc<KnownVerdicts>),
     stats: Arc<RunStats>,
     failure: Arc<JobFailure>,
 ) -> NearMiss<'s> {
     let vectors = candidates.clone().flat_map_ref(|key, row| {
         (row.unit.id.kind != UnitKind::File).then(|| (*key, row.unit.metrics.tokens, row.unit.vector.clone()))
     });
-    let mut memo = VerdictMemo::new(params.lcs, VerdictMemo::DEFAULT_CAPACITY);
+    let mut memo = VerdictMemo::with_known(params.lcs, VerdictMemo::DEFAULT_CAPACITY, known);
     let counted = Arc::clone(&stats);
     let similar = similar_pairs(vectors, params.join, backend, restored, failure)
         .inspect(move |(_, _, diff)| RunStats::add(&counted.similar_pairs, *diff));

@@ -177,6 +177,7 @@ impl RunSettings {
             stats: Arc::clone(&stats),
             failure: Arc::new(JobFailure::default()),
             telemetry,
+            resumed_join: Arc::default(),
         };
         Ok(Started { ctx, memo, stats, metrics })
     }

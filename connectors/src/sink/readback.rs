@@ -1,11 +1,12 @@
-//! Committed rows read back: the state of the `files`, `errors` and `similar_pairs` tables at a
-//! durable time, summed from the part files the manifest lists (ARCHITECTURE §6), which is what a
-//! resumed job starts from. Only the columns that identify a path's input, or a pair, are read.
+//! Committed rows read back: the state of the `files`, `errors`, `similar_pairs`, `units` and
+//! `clone_pairs` tables at a durable time, summed from the part files the manifest lists
+//! (ARCHITECTURE §6), which is what a resumed job starts from. Only the columns that identify a
+//! path's input, a pair, or what the token check of a pair depends on, are read.
 
 use super::manifest::Manifest;
 use super::read::{int32_column, int64_column, read_projected, text_column};
 use super::TableRow;
-use crate::rows::{ErrorRow, FileRow, PathBytes};
+use crate::rows::{ClonePairRow, ErrorRow, FileRow, PathBytes, UnitRow};
 use anyhow::{anyhow, bail, Context};
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, RecordBatch};
@@ -54,6 +55,44 @@ pub fn similar_pairs_at(root: &Path, manifest: &Manifest, time: u64) -> anyhow::
             true => Ok(Pair { a, b, score }),
             false => Err(anyhow!("similar pair ({a}, {b}) is not ordered")),
         }
+    })
+}
+
+/// What the token check of a pair reads of a unit, as the `units` table holds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UnitIdentity {
+    /// The unit's key.
+    pub unit_key: i64,
+    /// Its structural hash, of which its token sequence is a function.
+    pub struct_hash: u64,
+    /// Its language.
+    pub lang: Lang,
+    /// The xxh3 of its file's path.
+    pub path_hash: u64,
+}
+
+/// The units of the state at `time` of the output folder `root`, as the token check knows them.
+pub fn unit_identities_at(root: &Path, manifest: &Manifest, time: u64) -> anyhow::Result<Vec<UnitIdentity>> {
+    let columns = ["unit_key", "struct_hash", "lang", "path", "path_raw"];
+    state_at(root, manifest, UnitRow::TABLE, &columns, time, |batch, row| {
+        let lang = text(batch, "lang", row)?;
+        Ok(UnitIdentity {
+            unit_key: int64_column(batch, "unit_key")?.value(row),
+            struct_hash: int64_column(batch, "struct_hash")?.value(row) as u64,
+            lang: Lang::from_name(lang).ok_or_else(|| anyhow!("unknown language {lang:?}"))?,
+            path_hash: xxhash_rust::xxh3::xxh3_64(&path(batch, row)?),
+        })
+    })
+}
+
+/// The verdicts of the token check in the state at `time` of the output folder `root`: each
+/// `clone_pairs` row's two unit keys (smaller first) and common subsequence in percent.
+pub fn clone_verdicts_at(root: &Path, manifest: &Manifest, time: u64) -> anyhow::Result<Vec<(i64, i64, u8)>> {
+    let columns = ["unit_key_a", "unit_key_b", "lcs_percent"];
+    state_at(root, manifest, ClonePairRow::TABLE, &columns, time, |batch, row| {
+        let percent = int32_column(batch, "lcs_percent")?.value(row);
+        let percent = u8::try_from(percent).map_err(|_| anyhow!("lcs_percent {percent} out of range"))?;
+        Ok((int64_column(batch, "unit_key_a")?.value(row), int64_column(batch, "unit_key_b")?.value(row), percent))
     })
 }
 

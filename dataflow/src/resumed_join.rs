@@ -1,0 +1,114 @@
+//! What a resumed job's near-miss pairs start from (ARCHITECTURE §6): the similarity join's pairs
+//! at the durable time, read back once per process, and the token check's verdicts on them,
+//! known from the durable `units` and `clone_pairs` tables, so that a restart neither joins the
+//! vectors again nor checks the restored pairs' tokens again.
+//!
+//! A verdict is a function of the two units' structural hashes (see
+//! [`cpt_operators::similarity::verdicts`]). A restored pair in `clone_pairs` passed with the
+//! share that row gives. One that is not was refused by the token check alone when its units are
+//! of one language and in different files (the other refusals need one language, or one unit
+//! holding the other, which needs one file); for the rest nothing is known.
+
+use crate::failure::JobFailure;
+use cpt_connectors::sink::{clone_verdicts_at, similar_pairs_at, unit_identities_at, OutputDir, UnitIdentity};
+use cpt_operators::similarity::verdicts::KnownVerdicts;
+use cpt_operators::similarity::Pair;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// The restored state of the near-miss pairs of one process.
+#[derive(Debug)]
+pub struct ResumedJoin {
+    /// The durable time.
+    pub time: u64,
+    /// The similar pairs at that time, until one worker takes them to emit.
+    pairs: Mutex<Option<Vec<Pair>>>,
+    /// The token check's verdicts on them.
+    pub verdicts: Arc<KnownVerdicts>,
+}
+
+impl ResumedJoin {
+    /// The state at `out`'s durable time, or `None` when nothing is durable. A failure to read
+    /// the similar pairs fails the job; one to read the verdicts only leaves them unknown.
+    pub fn read(out: &OutputDir, failure: &JobFailure) -> Option<ResumedJoin> {
+        let time = out.durable_time()?;
+        let pairs = out.manifest().and_then(|manifest| similar_pairs_at(out.path(), &manifest, time));
+        let pairs = pairs.unwrap_or_else(|error| {
+            failure.record(format!("reading the durable similar_pairs of {}: {error:#}", out.path().display()));
+            Vec::new()
+        });
+        let read = out.manifest().and_then(|manifest| {
+            Ok((unit_identities_at(out.path(), &manifest, time)?, clone_verdicts_at(out.path(), &manifest, time)?))
+        });
+        let verdicts = match read {
+            Ok((units, passed)) => known_verdicts(&pairs, &units, &passed),
+            Err(error) => {
+                tracing::warn!("the restored pairs' tokens will be checked again: {error:#}");
+                KnownVerdicts::default()
+            }
+        };
+        tracing::info!("{} similar pairs restored, {} token-check verdicts known", pairs.len(), verdicts.len());
+        Some(ResumedJoin { time, pairs: Mutex::new(Some(pairs)), verdicts: Arc::new(verdicts) })
+    }
+
+    /// The similar pairs, for the one worker that emits them (empty for any later taker).
+    pub fn take_pairs(&self) -> Vec<Pair> {
+        self.pairs.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take().unwrap_or_default()
+    }
+}
+
+/// The verdicts of the token check on `pairs`, from the `units` and the `clone_pairs` rows
+/// (`(a, b, lcs_percent)`) of the same time (module doc).
+pub fn known_verdicts(pairs: &[Pair], units: &[UnitIdentity], passed: &[(i64, i64, u8)]) -> KnownVerdicts {
+    let by_key: HashMap<i64, &UnitIdentity> = units.iter().map(|unit| (unit.unit_key, unit)).collect();
+    let passed: HashMap<(i64, i64), u8> = passed.iter().map(|&(a, b, percent)| ((a, b), percent)).collect();
+    let mut known = KnownVerdicts::default();
+    for pair in pairs {
+        let (Some(a), Some(b)) = (by_key.get(&pair.a), by_key.get(&pair.b)) else { continue };
+        match passed.get(&(pair.a, pair.b)) {
+            Some(&percent) => known.insert(a.struct_hash, b.struct_hash, Some(percent)),
+            None if a.lang == b.lang && a.path_hash != b.path_hash => known.insert(a.struct_hash, b.struct_hash, None),
+            None => {}
+        }
+    }
+    known
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cpt_operators::model::Lang;
+    use cpt_operators::similarity::verdicts::VerdictMemo;
+    use cpt_operators::similarity::verify::LcsRatio;
+
+    fn unit(unit_key: i64, struct_hash: u64, lang: Lang, path_hash: u64) -> UnitIdentity {
+        UnitIdentity { unit_key, struct_hash, lang, path_hash }
+    }
+
+    /// Each restored pair's verdict is known as the module doc says, and a memo given them answers
+    /// with them: the tokens below are equal, so a check would pass every pair at 100 %.
+    #[test]
+    fn restored_verdicts_are_the_durable_ones_where_the_token_check_alone_decided() {
+        let units = [
+            unit(1, 10, Lang::Rust, 7),
+            unit(2, 20, Lang::Rust, 8),
+            unit(3, 30, Lang::Rust, 9),
+            unit(4, 40, Lang::Rust, 9),
+            unit(5, 50, Lang::Python, 6),
+        ];
+        let pair = |a, b| Pair { a, b, score: 950 };
+        // Passed; refused across files (the check's verdict); refused in one file (maybe one
+        // holds the other); refused across languages; a unit not in `units`.
+        let pairs = [pair(1, 2), pair(1, 3), pair(3, 4), pair(2, 5), pair(2, 6)];
+        let known = known_verdicts(&pairs, &units, &[(1, 2, 83)]);
+        assert_eq!(known.len(), 2);
+        let mut memo = VerdictMemo::with_known(LcsRatio::default(), 8, Arc::new(known));
+        let tokens: &[u32] = &[1, 2, 3];
+        let share = |memo: &mut VerdictMemo, a: u64, b: u64| memo.share((a, tokens), (b, tokens));
+        assert_eq!(share(&mut memo, 20, 10), Some(83));
+        assert_eq!(share(&mut memo, 10, 30), None);
+        for (a, b) in [(30, 40), (20, 50)] {
+            assert_eq!(share(&mut memo, a, b), Some(100), "({a}, {b}) is checked");
+        }
+    }
+}
