@@ -153,6 +153,7 @@ fn check(steps: Vec<Vec<Edit>>) {
         failure: Arc::new(JobFailure::default()),
         telemetry: Arc::new(Telemetry::new(false)),
         resumed_join: Arc::default(),
+        first_process: true,
     };
     let plan = Arc::new(trees.clone());
     let root = live.clone();

@@ -64,6 +64,9 @@ pub struct GraphContext {
     pub telemetry: Arc<Telemetry>,
     /// A resumed job's near-miss state, read by the first worker of the process that needs it.
     pub resumed_join: Arc<OnceLock<Option<ResumedJoin>>>,
+    /// True in the process of worker 0 (the only one in a single process), which emits what is
+    /// restored once for the whole cluster.
+    pub first_process: bool,
 }
 
 /// The inputs of one worker's copy of the graph.
@@ -266,7 +269,8 @@ fn restored_history(out: &OutputDir, failure: &JobFailure) -> Option<Restored> {
 /// rows (emitted by worker `index` 0; the others only learn the time), and the token check's
 /// verdicts on them, shared by the process's workers ([`ResumedJoin`]).
 fn restored_pairs(ctx: &GraphContext, index: usize) -> (Option<RestoredPairs>, Arc<KnownVerdicts>) {
-    let Some(resumed) = ctx.resumed_join.get_or_init(|| ResumedJoin::read(&ctx.out, &ctx.failure)) else {
+    let read = || ResumedJoin::read(&ctx.out, &ctx.failure, ctx.first_process);
+    let Some(resumed) = ctx.resumed_join.get_or_init(read) else {
         return (None, Arc::default());
     };
     let pairs = if index == 0 { resumed.take_pairs() } else { Vec::new() };

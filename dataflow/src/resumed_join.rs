@@ -21,16 +21,19 @@ use std::sync::{Arc, Mutex};
 pub struct ResumedJoin {
     /// The durable time.
     pub time: u64,
-    /// The similar pairs at that time, until one worker takes them to emit.
+    /// The similar pairs at that time, in the process that emits them, until its worker 0 takes
+    /// them.
     pairs: Mutex<Option<Vec<Pair>>>,
     /// The token check's verdicts on them.
     pub verdicts: Arc<KnownVerdicts>,
 }
 
 impl ResumedJoin {
-    /// The state at `out`'s durable time, or `None` when nothing is durable. A failure to read
-    /// the similar pairs fails the job; one to read the verdicts only leaves them unknown.
-    pub fn read(out: &OutputDir, failure: &JobFailure) -> Option<ResumedJoin> {
+    /// The state at `out`'s durable time, or `None` when nothing is durable; the pairs are kept
+    /// to be emitted only when `emits` (the process of worker 0), and only read for their
+    /// verdicts otherwise. A failure to read the similar pairs fails the job; one to read the
+    /// verdicts only leaves them unknown.
+    pub fn read(out: &OutputDir, failure: &JobFailure, emits: bool) -> Option<ResumedJoin> {
         let time = out.durable_time()?;
         let pairs = out.manifest().and_then(|manifest| similar_pairs_at(out.path(), &manifest, time));
         let pairs = pairs.unwrap_or_else(|error| {
@@ -48,7 +51,7 @@ impl ResumedJoin {
             }
         };
         tracing::info!("{} similar pairs restored, {} token-check verdicts known", pairs.len(), verdicts.len());
-        Some(ResumedJoin { time, pairs: Mutex::new(Some(pairs)), verdicts: Arc::new(verdicts) })
+        Some(ResumedJoin { time, pairs: Mutex::new(emits.then_some(pairs)), verdicts: Arc::new(verdicts) })
     }
 
     /// The similar pairs, for the one worker that emits them (empty for any later taker).

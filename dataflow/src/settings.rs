@@ -178,6 +178,7 @@ impl RunSettings {
             failure: Arc::new(JobFailure::default()),
             telemetry,
             resumed_join: Arc::default(),
+            first_process: self.cluster.process == 0,
         };
         Ok(Started { ctx, memo, stats, metrics })
     }
