@@ -35,12 +35,14 @@ impl ResumedJoin {
     /// verdicts only leaves them unknown.
     pub fn read(out: &OutputDir, failure: &JobFailure, emits: bool) -> Option<ResumedJoin> {
         let time = out.durable_time()?;
-        let pairs = out.manifest().and_then(|manifest| similar_pairs_at(out.path(), &manifest, time));
+        let manifest = out.manifest();
+        let pairs = manifest.as_ref().map_err(|error| anyhow::anyhow!("{error:#}"));
+        let pairs = pairs.and_then(|manifest| similar_pairs_at(out.path(), manifest, time));
         let pairs = pairs.unwrap_or_else(|error| {
             failure.record(format!("reading the durable similar_pairs of {}: {error:#}", out.path().display()));
             Vec::new()
         });
-        let read = out.manifest().and_then(|manifest| {
+        let read = manifest.and_then(|manifest| {
             Ok((unit_identities_at(out.path(), &manifest, time)?, clone_verdicts_at(out.path(), &manifest, time)?))
         });
         let verdicts = match read {
