@@ -3,23 +3,29 @@
 //!
 //! The candidates are the units that exact clone groups consider (at least `--min-tokens` tokens)
 //! other than file units. Their vectors go through [`similar_pairs`]; each similar pair then meets
-//! both units' rows (two joins with the candidates arranged by key) and is kept when the two units
-//! are of one language, neither encloses the other, and their token sequences have a common
-//! subsequence of at least the LCS ratio. That check is a pure function of the two rows, so a pair
+//! both units' [`PairSide`]s (two joins with the sides arranged by key) and is kept when the two
+//! units are of one language, neither encloses the other, and their token sequences have a common
+//! subsequence of at least the LCS ratio. That check is a pure function of the two sides, so a pair
 //! that fails it is dropped alike when it appears and when it goes, and a unit whose tokens or
 //! place change while its vector does not is checked again by the joins. Since most such changes
 //! leave the tokens alone (lines moved), each worker keeps a memo of verdicts by structural hashes.
+//!
+//! A side holds only what the check and a `clone_pairs` row read, so a unit whose `units` row
+//! changes in nothing else (its file changed elsewhere: a new content id, the same place) changes
+//! no side, and none of its pairs is joined again; and it sits behind one pointer, since the pairs'
+//! arrangements hold a copy of it per pair.
 
 use crate::clones::UnitsByKey;
 use crate::failure::JobFailure;
 use crate::similar_pairs::{similar_pairs, Pairs, RestoredPairs};
 use crate::stats::RunStats;
 use cpt_connectors::rows::{ClonePairRow, CloneUnit, UnitRow};
-use cpt_operators::model::UnitKind;
+use cpt_operators::model::{UnitFingerprint, UnitKind};
 use cpt_operators::similarity::verdicts::{KnownVerdicts, VerdictMemo};
 use cpt_operators::similarity::verify::LcsRatio;
 use cpt_operators::similarity::{JoinBackend, JoinParams};
 use differential_dataflow::VecCollection;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// What decides near-miss pairs: the join's contract (threshold, size ratio) and the token check.
@@ -51,41 +57,70 @@ pub fn clone_pairs<'s>(
     stats: Arc<RunStats>,
     failure: Arc<JobFailure>,
 ) -> NearMiss<'s> {
-    let vectors = candidates.clone().flat_map_ref(|key, row| {
-        (row.unit.id.kind != UnitKind::File).then(|| (*key, row.unit.metrics.tokens, row.unit.vector.clone()))
-    });
+    let vectors = near_miss_units(&candidates, |row| (row.unit.metrics.tokens, row.unit.vector.clone()))
+        .map(|(key, (tokens, vector))| (key, tokens, vector));
     let mut memo = VerdictMemo::with_known(params.lcs, VerdictMemo::DEFAULT_CAPACITY, known);
     let counted = Arc::clone(&stats);
     let similar = similar_pairs(vectors, params.join, backend, restored, failure)
         .inspect(move |(_, _, diff)| RunStats::add(&counted.similar_pairs, *diff));
+    let sides = near_miss_units(&candidates, |row| Arc::new(PairSide::of(row))).arrange_by_key();
     let verified = similar
         .clone()
         .map(|pair| (pair.a, (pair.b, pair.score)))
-        .join_core(candidates.clone(), |_, &(b, score), a| Some((b, (score, a.clone()))))
-        .join_core(candidates, move |_, (score, a), b| verified(a, b, *score, &mut memo))
+        .join_core(sides.clone(), |_, &(b, score), a| Some((b, (score, Arc::clone(a)))))
+        .join_core(sides, move |_, (score, a), b| verified(a, b, *score, &mut memo))
         .inspect(move |(_, _, diff)| RunStats::add(&stats.clone_pairs, *diff));
     NearMiss { similar, verified }
 }
 
+/// The candidates that near-miss pairs take (all but file units), each as `view`, by unit key.
+fn near_miss_units<'s, V: differential_dataflow::ExchangeData>(
+    candidates: &UnitsByKey<'s>,
+    view: impl Fn(&UnitRow) -> V + 'static,
+) -> VecCollection<'s, u64, (i64, V), i64> {
+    candidates.clone().flat_map_ref(move |key, row| (row.unit.id.kind != UnitKind::File).then(|| (*key, view(row))))
+}
+
+/// What the near-miss check and a `clone_pairs` row read of a unit (see the module doc).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Debug)]
+struct PairSide {
+    /// The unit as `clone_pairs` describes it (key first, so that sides order by key).
+    unit: CloneUnit,
+    /// Its first byte and the byte past its last, in its file.
+    bytes: (u32, u32),
+    /// Its structural hash and token sequence, last: two sides that agree on all else almost
+    /// always agree on them, and are then compared once, when one replaces the other.
+    tokens: Arc<UnitFingerprint>,
+}
+
+impl PairSide {
+    /// The side of a `units` row.
+    fn of(row: &UnitRow) -> PairSide {
+        PairSide {
+            unit: CloneUnit::of(row),
+            bytes: (row.unit.start_byte, row.unit.end_byte),
+            tokens: Arc::clone(&row.unit),
+        }
+    }
+
+    /// What the token check reads: the structural hash and the token sequence.
+    fn tokens(&self) -> (u64, &[u32]) {
+        (self.tokens.struct_hash, &self.tokens.token_sequence)
+    }
+
+    /// True when `self` and `inner` are in one file and `self`'s bytes hold `inner`'s (a class and
+    /// its only method look alike, but are not clones of each other).
+    fn encloses(&self, inner: &PairSide) -> bool {
+        self.unit.path == inner.unit.path && self.bytes.0 <= inner.bytes.0 && inner.bytes.1 <= self.bytes.1
+    }
+}
+
 /// The pair row of `a` (the smaller key) and `b` with vector score `score`, when they pass the
 /// checks of the module doc (the token check answered by this worker's `memo` when it can).
-fn verified(a: &UnitRow, b: &UnitRow, score: u16, memo: &mut VerdictMemo) -> Option<ClonePairRow> {
-    if a.lang != b.lang || encloses(a, b) || encloses(b, a) {
+fn verified(a: &PairSide, b: &PairSide, score: u16, memo: &mut VerdictMemo) -> Option<ClonePairRow> {
+    if a.unit.lang != b.unit.lang || a.encloses(b) || b.encloses(a) {
         return None;
     }
-    let lcs_percent = memo.share(tokens(a), tokens(b))?;
-    Some(ClonePairRow { a: CloneUnit::of(a), b: CloneUnit::of(b), score, lcs_percent })
-}
-
-/// What the token check reads of a unit: its structural hash and token sequence.
-fn tokens(row: &UnitRow) -> (u64, &[u32]) {
-    (row.unit.struct_hash, &row.unit.token_sequence)
-}
-
-/// True when `outer` and `inner` are in one file and `outer`'s bytes hold `inner`'s (a class and
-/// its only method look alike, but are not clones of each other).
-fn encloses(outer: &UnitRow, inner: &UnitRow) -> bool {
-    outer.path == inner.path
-        && outer.unit.start_byte <= inner.unit.start_byte
-        && inner.unit.end_byte <= outer.unit.end_byte
+    let lcs_percent = memo.share(a.tokens(), b.tokens())?;
+    Some(ClonePairRow { a: a.unit.clone(), b: b.unit.clone(), score, lcs_percent })
 }
