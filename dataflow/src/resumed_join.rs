@@ -10,11 +10,18 @@
 //! holding the other, which needs one file); for the rest nothing is known.
 
 use crate::failure::JobFailure;
+use anyhow::anyhow;
 use cpt_connectors::sink::{clone_verdicts_at, similar_pairs_at, unit_identities_at, OutputDir, UnitIdentity};
 use cpt_operators::similarity::verdicts::KnownVerdicts;
+use cpt_operators::similarity::verify::TokenHasher;
 use cpt_operators::similarity::Pair;
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::sync::{Arc, Mutex};
+use std::thread::ScopedJoinHandle;
+
+/// A map by unit keys, which are hashes already: hashed with one multiplication.
+type KeyMap<K, V> = HashMap<K, V, BuildHasherDefault<TokenHasher>>;
 
 /// The restored state of the near-miss pairs of one process.
 #[derive(Debug)]
@@ -35,17 +42,22 @@ impl ResumedJoin {
     /// verdicts only leaves them unknown.
     pub fn read(out: &OutputDir, failure: &JobFailure, emits: bool) -> Option<ResumedJoin> {
         let time = out.durable_time()?;
-        let manifest = out.manifest();
-        let pairs = manifest.as_ref().map_err(|error| anyhow::anyhow!("{error:#}"));
-        let pairs = pairs.and_then(|manifest| similar_pairs_at(out.path(), manifest, time));
+        let root = out.path();
+        let (pairs, checked) = match out.manifest() {
+            // The three tables are read side by side: the restart waits for all of them.
+            Ok(manifest) => std::thread::scope(|scope| {
+                let units = scope.spawn(|| unit_identities_at(root, &manifest, time));
+                let passed = scope.spawn(|| clone_verdicts_at(root, &manifest, time));
+                let pairs = similar_pairs_at(root, &manifest, time);
+                (pairs, joined(units).and_then(|units| Ok((units, joined(passed)?))))
+            }),
+            Err(error) => (Err(anyhow!("{error:#}")), Err(error)),
+        };
         let pairs = pairs.unwrap_or_else(|error| {
-            failure.record(format!("reading the durable similar_pairs of {}: {error:#}", out.path().display()));
+            failure.record(format!("reading the durable similar_pairs of {}: {error:#}", root.display()));
             Vec::new()
         });
-        let read = manifest.and_then(|manifest| {
-            Ok((unit_identities_at(out.path(), &manifest, time)?, clone_verdicts_at(out.path(), &manifest, time)?))
-        });
-        let verdicts = match read {
+        let verdicts = match checked {
             Ok((units, passed)) => known_verdicts(&pairs, &units, &passed),
             Err(error) => {
                 tracing::warn!("the restored pairs' tokens will be checked again: {error:#}");
@@ -62,11 +74,16 @@ impl ResumedJoin {
     }
 }
 
+/// What a reading thread returned (a panic in it as an error).
+fn joined<T>(reader: ScopedJoinHandle<'_, anyhow::Result<T>>) -> anyhow::Result<T> {
+    reader.join().unwrap_or_else(|_| Err(anyhow!("a thread reading the output panicked")))
+}
+
 /// The verdicts of the token check on `pairs`, from the `units` and the `clone_pairs` rows
 /// (`(a, b, lcs_percent)`) of the same time (module doc).
 pub fn known_verdicts(pairs: &[Pair], units: &[UnitIdentity], passed: &[(i64, i64, u8)]) -> KnownVerdicts {
-    let by_key: HashMap<i64, &UnitIdentity> = units.iter().map(|unit| (unit.unit_key, unit)).collect();
-    let passed: HashMap<(i64, i64), u8> = passed.iter().map(|&(a, b, percent)| ((a, b), percent)).collect();
+    let by_key: KeyMap<i64, &UnitIdentity> = units.iter().map(|unit| (unit.unit_key, unit)).collect();
+    let passed: KeyMap<(i64, i64), u8> = passed.iter().map(|&(a, b, percent)| ((a, b), percent)).collect();
     let mut known = KnownVerdicts::default();
     for pair in pairs {
         let (Some(a), Some(b)) = (by_key.get(&pair.a), by_key.get(&pair.b)) else { continue };

@@ -168,10 +168,11 @@ fn common(v: &[u64], len: usize) -> usize {
     zeros.sum()
 }
 
-/// A hasher for token values, which are hashes already: one multiplication (Fibonacci hashing)
-/// spreads them over the 64 bits the table's probing reads, at a fraction of SipHash's cost.
+/// A hasher for token values (and other keys that are hashes already): one multiplication
+/// (Fibonacci hashing) spreads them over the 64 bits the table's probing reads, at a fraction of
+/// SipHash's cost.
 #[derive(Default)]
-pub(crate) struct TokenHasher(u64);
+pub struct TokenHasher(u64);
 
 impl Hasher for TokenHasher {
     fn finish(&self) -> u64 {
