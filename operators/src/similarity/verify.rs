@@ -231,6 +231,28 @@ mod tests {
             let exact = lcs_dp(&a, &b);
             prop_assert_eq!(lcs_at_least(&a, &b, needed), (exact >= needed).then_some(exact));
         }
+
+        /// Sequences past one word, of a wider alphabet and mostly alike, and lengths needed
+        /// about their LCS: where the early exit stops a check, and where it must not.
+        #[test]
+        fn the_early_exit_stops_only_checks_that_fail(
+            a in prop::collection::vec(0u32..24, 64..400),
+            edits in prop::collection::vec((0usize..400, 0u32..24), 0..120),
+            slack in -20i64..20,
+        ) {
+            let mut b = a.clone();
+            for (at, token) in edits {
+                let at = at % (b.len() + 1);
+                match token % 3 {
+                    0 if at < b.len() => { b.remove(at); }
+                    1 if at < b.len() => b[at] = token,
+                    _ => b.insert(at, token),
+                }
+            }
+            let exact = lcs_dp(&a, &b);
+            let needed = (exact as i64 + slack).max(0) as usize;
+            prop_assert_eq!(lcs_at_least(&a, &b, needed), (exact >= needed).then_some(exact));
+        }
     }
 
     #[test]
