@@ -96,10 +96,10 @@ impl CloneUnit {
 /// (ARCHITECTURE §4a) and whose token sequences pass the LCS check: a near-miss (Type-3) clone.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Debug)]
 pub struct ClonePairRow {
-    /// The unit with the smaller key.
-    pub a: CloneUnit,
+    /// The unit with the smaller key (shared: the dataflow copies pair rows to every consumer).
+    pub a: Arc<CloneUnit>,
     /// The unit with the larger key.
-    pub b: CloneUnit,
+    pub b: Arc<CloneUnit>,
     /// `⌊1000·cos⌋` of their vectors (the contract's integer score).
     pub score: u16,
     /// Their longest common token subsequence, in whole percent of the longer unit's tokens.

@@ -220,8 +220,8 @@ fn write_all_tables(dir: &OutputDir) -> Vec<PartFile> {
     };
     let pairs = [at(
         ClonePairRow {
-            a: clone_unit(-8, NON_UTF8, "A.run"),
-            b: clone_unit(12, b"B.java", "B.run"),
+            a: clone_unit(-8, NON_UTF8, "A.run").into(),
+            b: clone_unit(12, b"B.java", "B.run").into(),
             score: 934,
             lcs_percent: 81,
         },

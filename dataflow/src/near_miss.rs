@@ -85,7 +85,7 @@ fn near_miss_units<'s, V: differential_dataflow::ExchangeData>(
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Debug)]
 struct PairSide {
     /// The unit as `clone_pairs` describes it (key first, so that sides order by key).
-    unit: CloneUnit,
+    unit: Arc<CloneUnit>,
     /// Its first byte and the byte past its last, in its file.
     bytes: (u32, u32),
     /// Its structural hash and token sequence, last: two sides that agree on all else almost
@@ -97,7 +97,7 @@ impl PairSide {
     /// The side of a `units` row.
     fn of(row: &UnitRow) -> PairSide {
         PairSide {
-            unit: CloneUnit::of(row),
+            unit: Arc::new(CloneUnit::of(row)),
             bytes: (row.unit.start_byte, row.unit.end_byte),
             tokens: Arc::clone(&row.unit),
         }
@@ -122,5 +122,5 @@ fn verified(a: &PairSide, b: &PairSide, score: u16, memo: &mut VerdictMemo) -> O
         return None;
     }
     let lcs_percent = memo.share(a.tokens(), b.tokens())?;
-    Some(ClonePairRow { a: a.unit.clone(), b: b.unit.clone(), score, lcs_percent })
+    Some(ClonePairRow { a: Arc::clone(&a.unit), b: Arc::clone(&b.unit), score, lcs_percent })
 }

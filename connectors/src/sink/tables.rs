@@ -305,8 +305,8 @@ impl TableRow for ClonePairRow {
 
     fn to_batch(updates: &[Update<Self>]) -> anyhow::Result<RecordBatch> {
         Columns::new(updates)?
-            .clone_unit(|r| &r.a)?
-            .clone_unit(|r| &r.b)?
+            .clone_unit(|r| r.a.as_ref())?
+            .clone_unit(|r| r.b.as_ref())?
             .int32("score", |r| u32::from(r.score))?
             .int32("lcs_percent", |r| u32::from(r.lcs_percent))?
             .finish(Self::schema())
