@@ -88,8 +88,8 @@ struct PairSide {
     unit: Arc<CloneUnit>,
     /// Its first byte and the byte past its last, in its file.
     bytes: (u32, u32),
-    /// Its structural hash and token sequence, last: two sides that agree on all else almost
-    /// always agree on them, and are then compared once, when one replaces the other.
+    /// Its fingerprint, for the structural hash and token sequence; last, so that it is compared
+    /// only between two sides that agree on all else (one replacing the other).
     tokens: Arc<UnitFingerprint>,
 }
 
