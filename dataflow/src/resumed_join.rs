@@ -15,6 +15,7 @@ use cpt_connectors::sink::{clone_verdicts_at, similar_pairs_at, unit_identities_
 use cpt_operators::similarity::verdicts::KnownVerdicts;
 use cpt_operators::similarity::verify::TokenHasher;
 use cpt_operators::similarity::Pair;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::sync::{Arc, Mutex};
@@ -80,20 +81,44 @@ fn joined<T>(reader: ScopedJoinHandle<'_, anyhow::Result<T>>) -> anyhow::Result<
 }
 
 /// The verdicts of the token check on `pairs`, from the `units` and the `clone_pairs` rows
-/// (`(a, b, lcs_percent)`) of the same time (module doc).
+/// (`(a, b, lcs_percent)`) of the same time (module doc). Both lists are walked in order (as
+/// they are read back), so that each pair meets its `clone_pairs` row without a lookup, and a
+/// verdict repeated by the next pair (the same two structures) is recorded once.
 pub fn known_verdicts(pairs: &[Pair], units: &[UnitIdentity], passed: &[(i64, i64, u8)]) -> KnownVerdicts {
     let by_key: KeyMap<i64, &UnitIdentity> = units.iter().map(|unit| (unit.unit_key, unit)).collect();
-    let passed: KeyMap<(i64, i64), u8> = passed.iter().map(|&(a, b, percent)| ((a, b), percent)).collect();
+    let (pairs, passed) = (in_order(pairs), in_order(passed));
+    let mut passed = passed.iter().map(|&(a, b, percent)| ((a, b), percent)).peekable();
     let mut known = KnownVerdicts::default();
-    for pair in pairs {
+    let mut last = None;
+    for pair in pairs.iter() {
+        let keys = (pair.a, pair.b);
+        while passed.next_if(|(earlier, _)| *earlier < keys).is_some() {}
+        let percent = passed.next_if(|(same, _)| *same == keys).map(|(_, percent)| percent);
         let (Some(a), Some(b)) = (by_key.get(&pair.a), by_key.get(&pair.b)) else { continue };
-        match passed.get(&(pair.a, pair.b)) {
-            Some(&percent) => known.insert(a.struct_hash, b.struct_hash, Some(percent)),
-            None if a.lang == b.lang && a.path_hash != b.path_hash => known.insert(a.struct_hash, b.struct_hash, None),
-            None => {}
+        let verdict = match percent {
+            Some(percent) => Some(percent),
+            None if a.lang == b.lang && a.path_hash != b.path_hash => None,
+            None => continue,
+        };
+        let entry = (a.struct_hash, b.struct_hash, verdict);
+        if last != Some(entry) {
+            known.insert(entry.0, entry.1, verdict);
+            last = Some(entry);
         }
     }
     known
+}
+
+/// `items` sorted: as they are when already in order.
+fn in_order<T: Ord + Clone>(items: &[T]) -> Cow<'_, [T]> {
+    match items.is_sorted() {
+        true => Cow::Borrowed(items),
+        false => {
+            let mut sorted = items.to_vec();
+            sorted.sort_unstable();
+            Cow::Owned(sorted)
+        }
+    }
 }
 
 #[cfg(test)]

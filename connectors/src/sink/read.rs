@@ -3,7 +3,7 @@
 //! resumed job restores its history-dependent state from, and what `cpt table` renders: typed
 //! rows with their times and diffs ([`read_updates`]) and the state they sum to ([`final_state`]).
 
-use super::manifest::{read_manifest, Manifest};
+use super::manifest::{read_manifest, Manifest, PartEntry};
 use super::Update;
 use anyhow::Context;
 use arrow_array::{Array, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray};
@@ -30,10 +30,24 @@ pub fn read_projected(
     columns: Option<&[&str]>,
 ) -> anyhow::Result<Vec<RecordBatch>> {
     let mut batches = Vec::new();
-    for part in manifest.tables.get(table).into_iter().flatten() {
-        if through.is_some_and(|t| part.min_time > t) || part.rows == 0 {
-            continue;
-        }
+    for_each_batch(root, manifest, table, through, columns, |batch| {
+        batches.push(batch);
+        Ok(())
+    })?;
+    Ok(batches)
+}
+
+/// As [`read_projected`], handing each record batch to `each` as it is read, so that a table of
+/// many rows is never held whole as batches.
+pub fn for_each_batch(
+    root: &Path,
+    manifest: &Manifest,
+    table: &str,
+    through: Option<u64>,
+    columns: Option<&[&str]>,
+    mut each: impl FnMut(RecordBatch) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    for part in parts_through(manifest, table, through) {
         let path = root.join(&part.file);
         let mut read = || -> anyhow::Result<()> {
             let mut builder = ParquetRecordBatchReaderBuilder::try_new(File::open(&path)?)?;
@@ -43,13 +57,23 @@ pub fn read_projected(
                 builder = builder.with_projection(mask);
             }
             for batch in builder.build()? {
-                batches.push(batch?);
+                each(batch?)?;
             }
             Ok(())
         };
         read().with_context(|| format!("reading {}", path.display()))?;
     }
-    Ok(batches)
+    Ok(())
+}
+
+/// The part files of `table` that hold rows, leaving out those whose rows all come after `through`.
+pub fn parts_through<'m>(
+    manifest: &'m Manifest,
+    table: &str,
+    through: Option<u64>,
+) -> impl Iterator<Item = &'m PartEntry> + 'm {
+    let parts = manifest.tables.get(table).into_iter().flatten();
+    parts.filter(move |part| part.rows > 0 && through.is_none_or(|t| part.min_time <= t))
 }
 
 /// The column `name` of `batch` as `A`, or why it is not one.

@@ -4,12 +4,12 @@
 //! path's input, a pair, or what the token check of a pair depends on, are read.
 
 use super::manifest::Manifest;
-use super::read::{int32_column, int64_column, read_projected, text_column};
+use super::read::{for_each_batch, int32_column, int64_column, parts_through, text_column};
 use super::TableRow;
 use crate::rows::{ClonePairRow, ErrorRow, FileRow, PathBytes, UnitRow};
 use anyhow::{anyhow, bail, Context};
 use arrow_array::cast::AsArray;
-use arrow_array::{Array, RecordBatch};
+use arrow_array::{Array, BinaryArray, RecordBatch, StringArray};
 use cpt_operators::model::{ContentId, ContentKey, ErrorReason, Lang};
 use cpt_operators::similarity::Pair;
 use std::path::Path;
@@ -18,28 +18,37 @@ use std::path::Path;
 /// language) it holds.
 pub fn files_at(root: &Path, manifest: &Manifest, time: u64) -> anyhow::Result<Vec<(PathBytes, ContentKey)>> {
     let columns = ["path", "path_raw", "lang", "content_id"];
-    state_at(root, manifest, FileRow::TABLE, &columns, time, |batch, row| {
-        let lang = text(batch, "lang", row)?;
-        let lang = Lang::from_name(lang).ok_or_else(|| anyhow!("unknown language {lang:?}"))?;
-        Ok((path(batch, row)?, ContentKey { id: content_id(text(batch, "content_id", row)?)?, lang }))
+    state_at(root, manifest, FileRow::TABLE, &columns, time, |batch| {
+        let (paths, langs, ids) =
+            (PathColumn::of(batch)?, text_column(batch, "lang")?, text_column(batch, "content_id")?);
+        rows_of(batch, |row| {
+            let lang = langs.value(row);
+            let lang = Lang::from_name(lang).ok_or_else(|| anyhow!("unknown language {lang:?}"))?;
+            Ok((paths.value(row), ContentKey { id: content_id(ids.value(row))?, lang }))
+        })
     })
 }
 
 /// The `errors` rows of the state at `time` of the output folder `root`.
 pub fn errors_at(root: &Path, manifest: &Manifest, time: u64) -> anyhow::Result<Vec<ErrorRow>> {
     let columns = ["path", "path_raw", "reason", "detail", "content_id"];
-    state_at(root, manifest, ErrorRow::TABLE, &columns, time, |batch, row| {
-        let reason = text(batch, "reason", row)?;
-        let reason = ErrorReason::ALL
-            .into_iter()
-            .find(|known| known.name() == reason)
-            .ok_or_else(|| anyhow!("unknown error reason {reason:?}"))?;
-        let id = batch.column_by_name("content_id").context("no content_id column")?;
-        let content_id = match id.is_null(row) {
-            true => None,
-            false => Some(content_id(id.as_string::<i32>().value(row))?),
-        };
-        Ok(ErrorRow { path: path(batch, row)?, reason, detail: text(batch, "detail", row)?.to_string(), content_id })
+    state_at(root, manifest, ErrorRow::TABLE, &columns, time, |batch| {
+        let (paths, reasons, details) =
+            (PathColumn::of(batch)?, text_column(batch, "reason")?, text_column(batch, "detail")?);
+        let ids = batch.column_by_name("content_id").context("no content_id column")?;
+        let id_texts = ids.as_string_opt::<i32>().context("column content_id is not Utf8")?;
+        rows_of(batch, |row| {
+            let reason = reasons.value(row);
+            let reason = ErrorReason::ALL
+                .into_iter()
+                .find(|known| known.name() == reason)
+                .ok_or_else(|| anyhow!("unknown error reason {reason:?}"))?;
+            let content_id = match ids.is_null(row) {
+                true => None,
+                false => Some(content_id(id_texts.value(row))?),
+            };
+            Ok(ErrorRow { path: paths.value(row), reason, detail: details.value(row).to_string(), content_id })
+        })
     })
 }
 
@@ -47,14 +56,18 @@ pub fn errors_at(root: &Path, manifest: &Manifest, time: u64) -> anyhow::Result<
 /// output, which a resumed job restores instead of joining again.
 pub fn similar_pairs_at(root: &Path, manifest: &Manifest, time: u64) -> anyhow::Result<Vec<Pair>> {
     let columns = ["a_unit_key", "b_unit_key", "score"];
-    state_at(root, manifest, Pair::TABLE, &columns, time, |batch, row| {
-        let score = int32_column(batch, "score")?.value(row);
-        let score = u16::try_from(score).map_err(|_| anyhow!("similar pair score {score} out of range"))?;
-        let (a, b) = (int64_column(batch, "a_unit_key")?.value(row), int64_column(batch, "b_unit_key")?.value(row));
-        match a < b {
-            true => Ok(Pair { a, b, score }),
-            false => Err(anyhow!("similar pair ({a}, {b}) is not ordered")),
-        }
+    state_at(root, manifest, Pair::TABLE, &columns, time, |batch| {
+        let (a_keys, b_keys) = (int64_column(batch, "a_unit_key")?, int64_column(batch, "b_unit_key")?);
+        let scores = int32_column(batch, "score")?;
+        rows_of(batch, |row| {
+            let score = scores.value(row);
+            let score = u16::try_from(score).map_err(|_| anyhow!("similar pair score {score} out of range"))?;
+            let (a, b) = (a_keys.value(row), b_keys.value(row));
+            match a < b {
+                true => Ok(Pair { a, b, score }),
+                false => Err(anyhow!("similar pair ({a}, {b}) is not ordered")),
+            }
+        })
     })
 }
 
@@ -74,13 +87,17 @@ pub struct UnitIdentity {
 /// The units of the state at `time` of the output folder `root`, as the token check knows them.
 pub fn unit_identities_at(root: &Path, manifest: &Manifest, time: u64) -> anyhow::Result<Vec<UnitIdentity>> {
     let columns = ["unit_key", "struct_hash", "lang", "path", "path_raw"];
-    state_at(root, manifest, UnitRow::TABLE, &columns, time, |batch, row| {
-        let lang = text(batch, "lang", row)?;
-        Ok(UnitIdentity {
-            unit_key: int64_column(batch, "unit_key")?.value(row),
-            struct_hash: int64_column(batch, "struct_hash")?.value(row) as u64,
-            lang: Lang::from_name(lang).ok_or_else(|| anyhow!("unknown language {lang:?}"))?,
-            path_hash: xxhash_rust::xxh3::xxh3_64(&path(batch, row)?),
+    state_at(root, manifest, UnitRow::TABLE, &columns, time, |batch| {
+        let (keys, hashes) = (int64_column(batch, "unit_key")?, int64_column(batch, "struct_hash")?);
+        let (langs, paths) = (text_column(batch, "lang")?, PathColumn::of(batch)?);
+        rows_of(batch, |row| {
+            let lang = langs.value(row);
+            Ok(UnitIdentity {
+                unit_key: keys.value(row),
+                struct_hash: hashes.value(row) as u64,
+                lang: Lang::from_name(lang).ok_or_else(|| anyhow!("unknown language {lang:?}"))?,
+                path_hash: xxhash_rust::xxh3::xxh3_64(&paths.value(row)),
+            })
         })
     })
 }
@@ -89,15 +106,19 @@ pub fn unit_identities_at(root: &Path, manifest: &Manifest, time: u64) -> anyhow
 /// `clone_pairs` row's two unit keys (smaller first) and common subsequence in percent.
 pub fn clone_verdicts_at(root: &Path, manifest: &Manifest, time: u64) -> anyhow::Result<Vec<(i64, i64, u8)>> {
     let columns = ["unit_key_a", "unit_key_b", "lcs_percent"];
-    state_at(root, manifest, ClonePairRow::TABLE, &columns, time, |batch, row| {
-        let percent = int32_column(batch, "lcs_percent")?.value(row);
-        let percent = u8::try_from(percent).map_err(|_| anyhow!("lcs_percent {percent} out of range"))?;
-        Ok((int64_column(batch, "unit_key_a")?.value(row), int64_column(batch, "unit_key_b")?.value(row), percent))
+    state_at(root, manifest, ClonePairRow::TABLE, &columns, time, |batch| {
+        let (a_keys, b_keys) = (int64_column(batch, "unit_key_a")?, int64_column(batch, "unit_key_b")?);
+        let percents = int32_column(batch, "lcs_percent")?;
+        rows_of(batch, |row| {
+            let percent = percents.value(row);
+            let percent = u8::try_from(percent).map_err(|_| anyhow!("lcs_percent {percent} out of range"))?;
+            Ok((a_keys.value(row), b_keys.value(row), percent))
+        })
     })
 }
 
-/// The rows of `table` summed over the times up to `time`: those present once. `row` decodes one
-/// row of a batch holding `columns` (plus `time` and `diff`). A row left with another sum than
+/// The rows of `table` summed over the times up to `time`: those present once. `rows` decodes the
+/// rows of a batch holding `columns` (plus `time` and `diff`), in order. A row left with another sum than
 /// 0 or 1 means the output is not a consistent changelog.
 fn state_at<K: Ord>(
     root: &Path,
@@ -105,48 +126,58 @@ fn state_at<K: Ord>(
     table: &str,
     columns: &[&str],
     time: u64,
-    row: impl Fn(&RecordBatch, usize) -> anyhow::Result<K>,
+    rows: impl Fn(&RecordBatch) -> anyhow::Result<Vec<K>>,
 ) -> anyhow::Result<Vec<K>> {
-    let mut updates: Vec<(K, i64)> = Vec::new();
-    for batch in read_projected(root, manifest, table, Some(time), Some(columns))? {
+    // Batch by batch, into room for every row: a table of millions of rows is held once.
+    let listed: u64 = parts_through(manifest, table, Some(time)).map(|part| part.rows).sum();
+    let mut updates: Vec<(K, i64)> = Vec::with_capacity(usize::try_from(listed).unwrap_or(0));
+    for_each_batch(root, manifest, table, Some(time), Some(columns), |batch| {
         let (times, diffs) = (int64_column(&batch, "time")?, int64_column(&batch, "diff")?);
-        for i in 0..batch.num_rows() {
-            if u64::try_from(times.value(i)).is_ok_and(|t| t <= time) {
-                updates.push((row(&batch, i)?, diffs.value(i)));
-            }
-        }
-    }
+        let stamped = rows(&batch)?.into_iter().zip(times.values().iter().zip(diffs.values()));
+        let due = stamped.filter(|(_, (&at, _))| u64::try_from(at).is_ok_and(|at| at <= time));
+        updates.extend(due.map(|(row, (_, &diff))| (row, diff)));
+        Ok(())
+    })?;
     // Sorted and summed in place: a table of millions of rows (`similar_pairs`) needs no tree.
-    updates.sort_unstable_by(|x, y| x.0.cmp(&y.0));
-    let mut present = Vec::with_capacity(updates.len());
-    let mut updates = updates.into_iter().peekable();
-    while let Some((key, mut sum)) = updates.next() {
-        while let Some((_, diff)) = updates.next_if(|(next, _)| *next == key) {
-            sum += diff;
+    // Each part file holds its rows in order, so the sort that merges runs does less work.
+    updates.sort_by(|x, y| x.0.cmp(&y.0));
+    updates.dedup_by(|later, earlier| {
+        let same = later.0 == earlier.0;
+        if same {
+            earlier.1 += later.1;
         }
-        match sum {
-            0 => {}
-            1 => present.push(key),
-            _ => bail!(
-                "table {table} of {} sums a row to {sum} at time {time}: not a consistent changelog",
-                root.display()
-            ),
-        }
+        same
+    });
+    if let Some((_, sum)) = updates.iter().find(|(_, sum)| !matches!(sum, 0 | 1)) {
+        bail!("table {table} of {} sums a row to {sum} at time {time}: not a consistent changelog", root.display());
     }
-    Ok(present)
+    Ok(updates.into_iter().filter(|(_, sum)| *sum == 1).map(|(row, _)| row).collect())
 }
 
-fn text<'a>(batch: &'a RecordBatch, name: &str, row: usize) -> anyhow::Result<&'a str> {
-    Ok(text_column(batch, name)?.value(row))
+/// Every row of `batch`, decoded by `row` from its index.
+fn rows_of<K>(batch: &RecordBatch, row: impl Fn(usize) -> anyhow::Result<K>) -> anyhow::Result<Vec<K>> {
+    (0..batch.num_rows()).map(row).collect()
 }
 
-/// A path: its exact bytes where the lossy text would lose them, else the text.
-fn path(batch: &RecordBatch, row: usize) -> anyhow::Result<PathBytes> {
-    let raw = batch.column_by_name("path_raw").context("no path_raw column")?;
-    if !raw.is_null(row) {
-        return Ok(raw.as_binary_opt::<i32>().context("column path_raw is not Binary")?.value(row).to_vec());
+/// A batch's path columns: the exact bytes where the lossy text would lose them, else the text.
+struct PathColumn<'b> {
+    raw: &'b BinaryArray,
+    text: &'b StringArray,
+}
+
+impl<'b> PathColumn<'b> {
+    fn of(batch: &'b RecordBatch) -> anyhow::Result<PathColumn<'b>> {
+        let raw = batch.column_by_name("path_raw").context("no path_raw column")?;
+        let raw = raw.as_binary_opt::<i32>().context("column path_raw is not Binary")?;
+        Ok(PathColumn { raw, text: text_column(batch, "path")? })
     }
-    Ok(text(batch, "path", row)?.as_bytes().to_vec())
+
+    fn value(&self, row: usize) -> PathBytes {
+        match self.raw.is_null(row) {
+            false => self.raw.value(row).to_vec(),
+            true => self.text.value(row).as_bytes().to_vec(),
+        }
+    }
 }
 
 fn content_id(hex: &str) -> anyhow::Result<ContentId> {
