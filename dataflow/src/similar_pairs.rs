@@ -13,11 +13,12 @@
 //! T are in the durable output already. At T every worker therefore makes its shard of the vectors
 //! resident without joining them, and the pairs read back from the output's `similar_pairs` are
 //! emitted instead ([`RestoredPairs`], given to one worker): a restart never redoes the O(N²) join.
+//! They are emitted a share at a time ([`RESTORED_PER_ACTIVATION`]), so that the operators after
+//! this one take each share in before the next comes, and millions of pairs are never queued whole
+//! between them.
 
 use crate::failure::JobFailure;
-use cpt_operators::similarity::{
-    Batch, Entry, JoinBackend, JoinParams, Pair, PairDelta, Shard, SimilarityJoin, UnitKey, Vector,
-};
+use cpt_operators::similarity::{Batch, Entry, JoinBackend, JoinParams, Pair, Shard, SimilarityJoin, UnitKey, Vector};
 use differential_dataflow::consolidation::consolidate;
 use differential_dataflow::{AsCollection, VecCollection};
 use std::collections::BTreeMap;
@@ -48,6 +49,12 @@ pub struct RestoredPairs {
 /// The changes of one time not yet applied, and the capability to emit that time's pair deltas.
 type Pending = (Capability<u64>, Vec<(VectorRecord, i64)>);
 
+/// How many restored pairs one activation of the operator emits.
+pub const RESTORED_PER_ACTIVATION: usize = 1 << 18;
+
+/// Restored pairs not yet emitted, and the capability of their time.
+type Draining = (Capability<u64>, std::vec::IntoIter<Pair>);
+
 /// The similar pairs of `vectors` under `params`, maintained time by time by joins of `backend`;
 /// at the time of `restored`, its pairs stand for the join's. A time whose changes the join
 /// refuses (a key twice, a retraction of a vector never inserted, device memory past its limit)
@@ -64,9 +71,11 @@ pub fn similar_pairs<'s>(
     vectors
         .inner
         .broadcast()
-        .unary_frontier(Pipeline, "SimilarityJoin", move |_capability, _info| {
+        .unary_frontier(Pipeline, "SimilarityJoin", move |_capability, info| {
+            let activator = scope.activator_for(info.address);
             let mut join = backend.join(params, shard).map_err(|e| e.to_string());
             let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
+            let mut draining: Option<Draining> = None;
             move |(input, frontier), output| {
                 input.for_each(|capability, data| {
                     for (record, time, diff) in data.drain(..) {
@@ -83,7 +92,11 @@ pub fn similar_pairs<'s>(
                         let batch = batch_of(changes)?;
                         match restoring {
                             None => join.apply(&batch).map_err(|e| e.to_string()),
-                            Some(restored) => restore(join.as_mut(), &batch, restored.pairs),
+                            Some(restored) => {
+                                let pairs = restore(join.as_mut(), &batch, restored.pairs)?;
+                                draining = Some((capability.clone(), pairs.into_iter()));
+                                Ok(Vec::new())
+                            }
                         }
                     });
                     match applied {
@@ -95,15 +108,23 @@ pub fn similar_pairs<'s>(
                         }
                     }
                 }
+                if let Some((capability, pairs)) = draining.as_mut() {
+                    let time = *capability.time();
+                    let share = pairs.by_ref().take(RESTORED_PER_ACTIVATION).map(|pair| (pair, time, 1));
+                    output.session(capability).give_iterator(share);
+                    match pairs.len() {
+                        0 => draining = None,
+                        _ => activator.activate(),
+                    }
+                }
             }
         })
         .as_collection()
 }
 
 /// Makes the vectors of `batch` resident without joining them and returns `pairs`, the join's
-/// output at that time read back from the output, as its deltas. The state of a durable time is
-/// all insertions.
-fn restore(join: &mut dyn SimilarityJoin, batch: &Batch, pairs: Vec<Pair>) -> Result<Vec<PairDelta>, String> {
+/// output at that time read back from the output. The state of a durable time is all insertions.
+fn restore(join: &mut dyn SimilarityJoin, batch: &Batch, pairs: Vec<Pair>) -> Result<Vec<Pair>, String> {
     if let Some(removed) = batch.removed.first() {
         return Err(format!("the restored state retracts the vector of unit key {}", removed.key));
     }
@@ -113,7 +134,7 @@ fn restore(join: &mut dyn SimilarityJoin, batch: &Batch, pairs: Vec<Pair>) -> Re
         batch.inserted.len(),
         pairs.len()
     );
-    Ok(pairs.into_iter().map(|pair| (pair, 1)).collect())
+    Ok(pairs)
 }
 
 /// The batch of one time's changes: consolidated, each retracted record removed and each added
@@ -132,4 +153,52 @@ fn batch_of(mut changes: Vec<(VectorRecord, i64)>) -> Result<Batch, String> {
         }
     }
     Ok(batch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cpt_operators::model::VECTOR_DIMS;
+    use differential_dataflow::input::Input;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use timely::dataflow::operators::probe::Handle;
+
+    /// A restart's restored pairs come out whole at their time, however many activations that
+    /// takes, and the join goes on from the vectors made resident then.
+    #[test]
+    fn restored_pairs_come_out_whole_and_the_join_goes_on_after_them() {
+        let count = RESTORED_PER_ACTIVATION * 2 + 7;
+        let restored: Vec<Pair> = (0..count as i64).map(|k| Pair { a: -k - 1, b: k, score: 950 }).collect();
+        let mut expected: Vec<(Pair, u64, i64)> = restored.iter().map(|&pair| (pair, 0, 1)).collect();
+        expected.sort_unstable();
+        let seen = timely::execute_directly(move |worker| {
+            let seen = Rc::new(RefCell::new(Vec::new()));
+            let (sink, probe) = (Rc::clone(&seen), Handle::new());
+            let mut input = worker.dataflow::<u64, _, _>(|scope| {
+                let (input, vectors) = scope.new_collection::<VectorRecord, i64>();
+                let restored = Some(RestoredPairs { time: 0, pairs: restored });
+                similar_pairs(vectors, JoinParams::default(), JoinBackend::Cpu, restored, Arc::default())
+                    .inspect(move |update| sink.borrow_mut().push(*update))
+                    .probe_with(&probe);
+                input
+            });
+            input.update((1_000_000, 50, vec![3; VECTOR_DIMS]), 1);
+            input.advance_to(1);
+            input.update((2_000_000, 50, vec![3; VECTOR_DIMS]), 1);
+            input.close();
+            while !probe.done() {
+                worker.step();
+            }
+            seen.take()
+        });
+        let (at_restore, after): (Vec<_>, Vec<_>) = seen.into_iter().partition(|(_, time, _)| *time == 0);
+        let mut at_restore = at_restore;
+        at_restore.sort_unstable();
+        assert!(at_restore == expected, "{} updates at the restored time, {count} pairs restored", at_restore.len());
+        assert!(
+            matches!(after.as_slice(), [(Pair { a: 1_000_000, b: 2_000_000, .. }, 1, 1)]),
+            "after the restore: {after:?}"
+        );
+    }
 }
