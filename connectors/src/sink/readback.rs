@@ -57,12 +57,8 @@ pub fn errors_at(root: &Path, manifest: &Manifest, time: u64) -> anyhow::Result<
 pub fn similar_pairs_at(root: &Path, manifest: &Manifest, time: u64) -> anyhow::Result<Vec<Pair>> {
     let columns = ["a_unit_key", "b_unit_key", "score"];
     state_at(root, manifest, Pair::TABLE, &columns, time, |batch| {
-        let (a_keys, b_keys) = (int64_column(batch, "a_unit_key")?, int64_column(batch, "b_unit_key")?);
-        let scores = int32_column(batch, "score")?;
-        rows_of(batch, |row| {
-            let score = scores.value(row);
+        pair_rows(batch, columns, |a, b, score| {
             let score = u16::try_from(score).map_err(|_| anyhow!("similar pair score {score} out of range"))?;
-            let (a, b) = (a_keys.value(row), b_keys.value(row));
             match a < b {
                 true => Ok(Pair { a, b, score }),
                 false => Err(anyhow!("similar pair ({a}, {b}) is not ordered")),
@@ -107,12 +103,9 @@ pub fn unit_identities_at(root: &Path, manifest: &Manifest, time: u64) -> anyhow
 pub fn clone_verdicts_at(root: &Path, manifest: &Manifest, time: u64) -> anyhow::Result<Vec<(i64, i64, u8)>> {
     let columns = ["unit_key_a", "unit_key_b", "lcs_percent"];
     state_at(root, manifest, ClonePairRow::TABLE, &columns, time, |batch| {
-        let (a_keys, b_keys) = (int64_column(batch, "unit_key_a")?, int64_column(batch, "unit_key_b")?);
-        let percents = int32_column(batch, "lcs_percent")?;
-        rows_of(batch, |row| {
-            let percent = percents.value(row);
+        pair_rows(batch, columns, |a, b, percent| {
             let percent = u8::try_from(percent).map_err(|_| anyhow!("lcs_percent {percent} out of range"))?;
-            Ok((a_keys.value(row), b_keys.value(row), percent))
+            Ok((a, b, percent))
         })
     })
 }
@@ -157,6 +150,17 @@ fn state_at<K: Ord>(
 /// Every row of `batch`, decoded by `row` from its index.
 fn rows_of<K>(batch: &RecordBatch, row: impl Fn(usize) -> anyhow::Result<K>) -> anyhow::Result<Vec<K>> {
     (0..batch.num_rows()).map(row).collect()
+}
+
+/// Every row of a batch of pairs, from its columns `[a, b, value]` (two unit keys, Int64, and an
+/// Int32), decoded by `row`.
+fn pair_rows<K>(
+    batch: &RecordBatch,
+    [a, b, value]: [&str; 3],
+    row: impl Fn(i64, i64, i32) -> anyhow::Result<K>,
+) -> anyhow::Result<Vec<K>> {
+    let (a_keys, b_keys, values) = (int64_column(batch, a)?, int64_column(batch, b)?, int32_column(batch, value)?);
+    rows_of(batch, |index| row(a_keys.value(index), b_keys.value(index), values.value(index)))
 }
 
 /// A batch's path columns: the exact bytes where the lossy text would lose them, else the text.
