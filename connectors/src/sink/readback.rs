@@ -92,7 +92,7 @@ pub fn unit_identities_at(root: &Path, manifest: &Manifest, time: u64) -> anyhow
                 unit_key: keys.value(row),
                 struct_hash: hashes.value(row) as u64,
                 lang: Lang::from_name(lang).ok_or_else(|| anyhow!("unknown language {lang:?}"))?,
-                path_hash: xxhash_rust::xxh3::xxh3_64(&paths.value(row)),
+                path_hash: xxhash_rust::xxh3::xxh3_64(paths.bytes(row)),
             })
         })
     })
@@ -177,9 +177,13 @@ impl<'b> PathColumn<'b> {
     }
 
     fn value(&self, row: usize) -> PathBytes {
+        self.bytes(row).to_vec()
+    }
+
+    fn bytes(&self, row: usize) -> &'b [u8] {
         match self.raw.is_null(row) {
-            false => self.raw.value(row).to_vec(),
-            true => self.text.value(row).as_bytes().to_vec(),
+            false => self.raw.value(row),
+            true => self.text.value(row).as_bytes(),
         }
     }
 }
