@@ -93,8 +93,8 @@ pub fn similar_pairs<'s>(
                         match restoring {
                             None => join.apply(&batch).map_err(|e| e.to_string()),
                             Some(restored) => {
-                                let pairs = restore(join.as_mut(), &batch, restored.pairs)?;
-                                draining = Some((capability.clone(), pairs.into_iter()));
+                                restore(join.as_mut(), &batch, restored.pairs.len())?;
+                                draining = Some((capability.clone(), restored.pairs.into_iter()));
                                 Ok(Vec::new())
                             }
                         }
@@ -122,19 +122,16 @@ pub fn similar_pairs<'s>(
         .as_collection()
 }
 
-/// Makes the vectors of `batch` resident without joining them and returns `pairs`, the join's
-/// output at that time read back from the output. The state of a durable time is all insertions.
-fn restore(join: &mut dyn SimilarityJoin, batch: &Batch, pairs: Vec<Pair>) -> Result<Vec<Pair>, String> {
+/// Makes the vectors of `batch` resident without joining them, at a time whose `restored` pairs
+/// (the join's output then, read back from the output) are emitted instead. The state of a durable
+/// time is all insertions.
+fn restore(join: &mut dyn SimilarityJoin, batch: &Batch, restored: usize) -> Result<(), String> {
     if let Some(removed) = batch.removed.first() {
         return Err(format!("the restored state retracts the vector of unit key {}", removed.key));
     }
     join.restore(&batch.inserted).map_err(|e| e.to_string())?;
-    tracing::info!(
-        "{} vectors made resident, {} similar pairs restored from the output",
-        batch.inserted.len(),
-        pairs.len()
-    );
-    Ok(pairs)
+    tracing::info!("{} vectors made resident, {restored} similar pairs restored from the output", batch.inserted.len());
+    Ok(())
 }
 
 /// The batch of one time's changes: consolidated, each retracted record removed and each added
