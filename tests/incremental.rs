@@ -102,9 +102,9 @@ fn apply(tree: &mut Tree, edit: &Edit) {
 fn keys(tree: &Tree) -> BTreeMap<String, ContentKey> {
     tree.iter()
         .map(|(&slot, &file)| {
-            let path = path_of(slot, file);
-            let lang = Lang::from_path(path.as_bytes()).unwrap();
-            (path, ContentKey { id: ContentId::of_bytes(&pool()[file].1), lang })
+            let (path, bytes) = (path_of(slot, file), &pool()[file].1);
+            let lang = Lang::from_path(path.as_bytes()).unwrap().of_text(path.as_bytes(), bytes);
+            (path, ContentKey { id: ContentId::of_bytes(bytes), lang })
         })
         .collect()
 }

@@ -43,12 +43,41 @@ fn every_language_yields_units_and_clone_groups_are_found() {
             .count();
         assert!(functions > 0, "no functions or methods found in {lang} files");
     }
-    assert_eq!(summary_count(&stderr, "files"), sum(&final_state(&out, "files")));
+    let files = final_state(&out, "files");
+    let lang_of = |path: &str| {
+        let row = files.keys().find(|row| row.starts_with(&format!("{path}|"))).expect(path);
+        row.split('|').nth(2).unwrap().to_string()
+    };
+    // `.h` is C or C++ by its text: cxx's and JPype's headers are C++; tree-sitter's are C, one
+    // of them with `std::` in a comment.
+    for (header, lang) in [
+        ("crates/cxx-1.0.130/include/cxx.h", "cpp"),
+        ("pypi/JPype1-1.5.0/native/common/include/jp_class.h", "cpp"),
+        ("crates/tree-sitter-json-0.24.8/src/tree_sitter/parser.h", "c"),
+        ("crates/tree-sitter-json-0.24.8/src/tree_sitter/array.h", "c"),
+    ] {
+        assert_eq!(lang_of(header), lang, "{header}");
+    }
+    assert_eq!(summary_count(&stderr, "files"), sum(&files));
     assert_eq!(summary_count(&stderr, "units"), sum(&units));
     let members = final_state(&out, "clone_groups");
     let groups: std::collections::BTreeSet<&str> = members.keys().map(|row| row.split('|').next().unwrap()).collect();
     assert_eq!(summary_count(&stderr, "clone"), groups.len() as i64);
     assert!(!groups.is_empty(), "a real corpus with two versions of one package has clones");
+}
+
+/// `--lang` keeps a `.h` header by the language its text gives, not by its name.
+#[test]
+fn the_language_filter_takes_a_header_by_its_text() {
+    let (root, dir) = (corpus("small"), tempfile::tempdir().unwrap());
+    let (cpp, c) = ("crates/cxx-1.0.130/include/cxx.h", "crates/tree-sitter-json-0.24.8/src/tree_sitter/parser.h");
+    for (lang, kept, left_out) in [("cpp", cpp, c), ("c", c, cpp)] {
+        let out = dir.path().join(lang);
+        scan(&root, &out, &["--lang", lang]);
+        let files = final_state(&out, "files");
+        let has = |path: &str| files.keys().any(|row| row.starts_with(&format!("{path}|")));
+        assert!(has(kept) && !has(left_out), "--lang {lang}: {kept} kept, {left_out} left out");
+    }
 }
 
 #[test]

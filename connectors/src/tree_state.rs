@@ -11,9 +11,9 @@ use crate::git::{BlobChange, GitHistory};
 use crate::ignores::{is_ignore_file, IgnoreRules};
 use crate::rows::{ErrorRow, PathBytes};
 use crate::verdicts::{Delta, Verdict, Verdicts};
-use crate::walk::ScanPolicy;
-use cpt_operators::model::{ContentId, ContentKey, ErrorReason};
-use std::collections::{BTreeMap, BTreeSet};
+use crate::walk::{ScanPolicy, WalkItem};
+use cpt_operators::model::{ContentId, ContentKey, ErrorReason, Lang};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The tree of the last applied commit, and its filtered state.
 pub struct TreeState {
@@ -21,12 +21,20 @@ pub struct TreeState {
     blobs: BTreeMap<PathBytes, ContentId>,
     verdicts: Verdicts,
     rules: IgnoreRules,
+    /// The language of each `.h` blob judged so far, which its text settles: each is read once.
+    header_langs: HashMap<ContentId, Lang>,
 }
 
 impl TreeState {
     /// The empty tree, filtered with `policy`.
     pub fn new(policy: ScanPolicy) -> TreeState {
-        TreeState { policy, blobs: BTreeMap::new(), verdicts: Verdicts::default(), rules: IgnoreRules::default() }
+        TreeState {
+            policy,
+            blobs: BTreeMap::new(),
+            verdicts: Verdicts::default(),
+            rules: IgnoreRules::default(),
+            header_langs: HashMap::new(),
+        }
     }
 
     /// Applies one commit's blob changes and returns the differences of the filtered state.
@@ -47,7 +55,7 @@ impl TreeState {
         }
         let mut deltas = Vec::new();
         for path in judge {
-            let verdict = self.blobs.get(&path).and_then(|&id| self.verdict(&path, id, history));
+            let verdict = self.blobs.get(&path).copied().and_then(|id| self.verdict(&path, id, history));
             self.verdicts.set(path, verdict, &mut deltas);
         }
         deltas
@@ -73,7 +81,7 @@ impl TreeState {
     }
 
     /// What a scan of a checkout would make of the blob `id` at `path`; `None` for nothing.
-    fn verdict(&self, path: &[u8], id: ContentId, history: &GitHistory) -> Option<Verdict> {
+    fn verdict(&mut self, path: &[u8], id: ContentId, history: &GitHistory) -> Option<Verdict> {
         if self.policy.passes_over(path, false) || self.rules.is_ignored(path) {
             return None;
         }
@@ -90,7 +98,30 @@ impl TreeState {
                 detail: too_large(size, self.policy.max_file_size).detail,
                 content_id: None,
             })),
-            _ => Some(Verdict::File(ContentKey { id, lang })),
+            _ => match self.text_language(path, lang, id, history) {
+                Ok(lang) => Some(Verdict::File(ContentKey { id, lang })),
+                Err(passed) => passed.into_verdict().ok().map(|(_, verdict)| verdict),
+            },
         }
+    }
+
+    /// The language of the blob `id` at `path`, which its name gives as `named`, once its text
+    /// is read where the text decides (a `.h` header; see [`ScanPolicy::judge_text`]). A blob that
+    /// cannot be read keeps `named`: reading it fails again in the parse stage, which reports it.
+    fn text_language(
+        &mut self,
+        path: &[u8],
+        named: Lang,
+        id: ContentId,
+        history: &GitHistory,
+    ) -> Result<Lang, WalkItem> {
+        if !Lang::text_decides(path) {
+            return Ok(named);
+        }
+        let lang = *self.header_langs.entry(id).or_insert_with(|| match history.read_blob(id) {
+            Ok(bytes) => named.of_text(path, &bytes),
+            Err(_) => named,
+        });
+        self.policy.judge_language(path, lang)
     }
 }

@@ -76,19 +76,38 @@ impl ScanPolicy {
         false
     }
 
-    /// What the policy makes of the file `path` by its path alone: the language to analyse it in,
+    /// What the policy makes of the file `path` by its path alone: the language its name gives,
     /// or why not (not source, or left out by `--lang`: skipped; `*.min.*`: a `minified` error).
+    /// A `.h` header passes `--lang` when C or C++ is asked for; [`ScanPolicy::judge_text`] then
+    /// settles which it is.
     pub fn judge_name(&self, path: &[u8]) -> Result<Lang, WalkItem> {
         let Some(lang) = Lang::from_path(path) else {
             return Err(WalkItem::Skipped { path: path.to_vec(), reason: SkipReason::NotSource });
         };
-        if self.langs.as_ref().is_some_and(|langs| !langs.contains(&lang)) {
+        let wanted = |lang: Lang| self.langs.as_ref().is_none_or(|langs| langs.contains(&lang));
+        let maybe_cpp = Lang::text_decides(path) && wanted(Lang::Cpp);
+        if !(wanted(lang) || maybe_cpp) {
             return Err(WalkItem::Skipped { path: path.to_vec(), reason: SkipReason::LanguageFilter });
         }
         if self.skip_minified_names && is_minified_name(path) {
             return Err(error(path.to_vec(), ErrorReason::Minified, "name matches *.min.*".into(), None));
         }
         Ok(lang)
+    }
+
+    /// The language of the file `path`, which [`ScanPolicy::judge_name`] let through as `named`,
+    /// once its text `bytes` is read ([`Lang::of_text`]: a `.h` header may be C++), or skipped when
+    /// `--lang` leaves that language out.
+    pub fn judge_text(&self, path: &[u8], named: Lang, bytes: &[u8]) -> Result<Lang, WalkItem> {
+        self.judge_language(path, named.of_text(path, bytes))
+    }
+
+    /// `lang`, the language of the file `path`, or skipped when `--lang` leaves it out.
+    pub fn judge_language(&self, path: &[u8], lang: Lang) -> Result<Lang, WalkItem> {
+        match self.langs.as_ref().is_some_and(|langs| !langs.contains(&lang)) {
+            true => Err(WalkItem::Skipped { path: path.to_vec(), reason: SkipReason::LanguageFilter }),
+            false => Ok(lang),
+        }
     }
 }
 
@@ -272,10 +291,13 @@ impl TreeWalk {
             Err(e) => return error(path, e.reason, e.detail, None),
         };
         match read_capped(file, self.policy.max_file_size) {
-            Ok(bytes) => WalkItem::File {
-                path,
-                key: ContentKey { id: ContentId::of_bytes(&bytes), lang },
-                bytes: bytes.len() as u64,
+            Ok(bytes) => match self.policy.judge_text(&path, lang, &bytes) {
+                Ok(lang) => WalkItem::File {
+                    key: ContentKey { id: ContentId::of_bytes(&bytes), lang },
+                    bytes: bytes.len() as u64,
+                    path,
+                },
+                Err(skipped) => skipped,
             },
             Err(e) => error(path, e.reason, e.detail, None),
         }

@@ -19,7 +19,7 @@ use cpt_connectors::rows::{ErrorRow, PathBytes};
 use cpt_connectors::sink::{errors_at, files_at, Manifest, OutputRefused};
 use cpt_connectors::verdicts::Verdict;
 use cpt_connectors::walk::ScanPolicy;
-use cpt_operators::model::{ContentKey, InputError};
+use cpt_operators::model::{ContentKey, InputError, Lang};
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -95,10 +95,14 @@ fn first_unavailable<'a>(
 }
 
 /// The file verdict whose analysis rejects its content with exactly the error `row`, if the row is
-/// one and that analysis is available.
+/// one and that analysis is available. The content is in the language its name gives or, for a
+/// name whose text decides (a `.h` header), in C++.
 fn rejected_content(row: &ErrorRow, memo: &ContentMemo, policy: &ScanPolicy) -> Option<Verdict> {
-    let key = ContentKey { id: row.content_id?, lang: policy.judge_name(&row.path).ok()? };
-    let facts = memo.facts(&key, &row.path).ok()?;
+    let (id, named) = (row.content_id?, policy.judge_name(&row.path).ok()?);
+    let by_text = Lang::text_decides(&row.path).then_some(Lang::Cpp);
     let rejection = Fact::Error(InputError { reason: row.reason, detail: row.detail.clone() });
-    (facts.as_slice() == [rejection]).then_some(Verdict::File(key))
+    [Some(named), by_text].into_iter().flatten().map(|lang| ContentKey { id, lang }).find_map(|key| {
+        let facts = memo.facts(&key, &row.path).ok()?;
+        (facts.as_slice() == [rejection.clone()]).then_some(Verdict::File(key))
+    })
 }

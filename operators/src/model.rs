@@ -111,7 +111,8 @@ impl Lang {
         Some(lang)
     }
 
-    /// The language of a file, from its name's extension; `None` for files cpt does not parse.
+    /// The language of a file, from its name's extension; `None` for files cpt does not parse. A
+    /// `.h` header is C here, and C++ when its text says so ([`Lang::of_text`]).
     pub fn from_path(path: &[u8]) -> Option<Lang> {
         let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
         let dot = name.iter().rposition(|&b| b == b'.')?;
@@ -129,6 +130,21 @@ impl Lang {
             _ => return None,
         };
         Some(lang)
+    }
+
+    /// True for a name whose extension C and C++ share (`.h`), so that the file's text settles its
+    /// language ([`Lang::of_text`]); [`Lang::from_path`] says C for it.
+    pub fn text_decides(path: &[u8]) -> bool {
+        path.ends_with(b".h")
+    }
+
+    /// The language of a file named `path` (as [`Lang::from_path`] gives it: `self`) with the text
+    /// `bytes`: a `.h` header is C++ when its text uses C++ (see [`crate::languages::is_cpp_header`]).
+    pub fn of_text(self, path: &[u8], bytes: &[u8]) -> Lang {
+        match self == Lang::C && Lang::text_decides(path) && crate::languages::is_cpp_header(bytes) {
+            true => Lang::Cpp,
+            false => self,
+        }
     }
 }
 

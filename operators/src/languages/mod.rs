@@ -17,11 +17,14 @@
 mod c;
 mod cpp;
 mod go;
+mod header;
 mod java;
 mod javascript;
 mod python;
 mod rust;
 mod typescript;
+
+pub use header::is_cpp_header;
 
 use crate::model::{Lang, UnitKind};
 
