@@ -1,7 +1,7 @@
 //! Near-miss clone pairs and clone classes on real code: a real function copied with its
 //! identifiers renamed and a few lines changed pairs with the original (and only `--no-near-miss`
-//! takes the pair away); on the `small` corpus, one worker and three give the same tables, and
-//! the summary counts the pairs written.
+//! takes the pair away), while a module (a scope) never pairs; on the `small` corpus, one worker
+//! and three give the same tables, and the summary counts the pairs written.
 
 mod common;
 
@@ -82,6 +82,35 @@ fn an_edited_copy_of_a_real_function_pairs_with_it_unless_near_miss_is_off() {
     assert!(read_table(&off, "clone_pairs").is_empty());
     assert!(rows_naming(&final_state(&off, "clone_classes"), copy, "collect_paths").is_empty());
     assert_eq!(final_state(&off, "clone_groups"), final_state(&out, "clone_groups"));
+}
+
+/// The kinds of the two units of a `clone_pairs` row (`unit_key|path|path_raw|lang|kind|…` for
+/// each, nine cells a side).
+fn pair_kinds(row: &str) -> (String, String) {
+    let cells: Vec<&str> = row.split('|').collect();
+    (cells[4].to_string(), cells[13].to_string())
+}
+
+/// A module is a scope, like a file: the units in it pair with their near misses, the module
+/// itself never does, even with an edited copy of itself.
+#[test]
+fn a_module_is_not_a_near_miss_but_the_functions_in_it_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, out) = (dir.path().join("tree"), dir.path().join("out"));
+    let source = fs::read_to_string(common::repo_root().join("operators/src/languages/header.rs")).unwrap();
+    let edited = source.replacen("assert!(!is_cpp_header(c));", "assert!(!is_cpp_header(c), \"a C header\");", 1);
+    assert_ne!(edited, source, "the line to edit is in the file");
+    for (folder, text) in [("a", &source), ("b", &edited)] {
+        fs::create_dir_all(root.join(folder)).unwrap();
+        fs::write(root.join(folder).join("header.rs"), text).unwrap();
+    }
+    scan(&root, &out, &[]);
+    let kinds: Vec<(String, String)> = final_state(&out, "clone_pairs").keys().map(|row| pair_kinds(row)).collect();
+    assert!(kinds.iter().any(|(a, b)| a == "function" && b == "function"), "{kinds:?}");
+    assert!(!kinds.iter().any(|(a, b)| [a, b].iter().any(|kind| *kind == "module" || *kind == "file")), "{kinds:?}");
+    let units = final_state(&out, "units");
+    let module = |row: &&String| row.contains("|b/header.rs|NULL|rust|") && row.contains("|module|tests|");
+    assert!(units.keys().any(|row| module(&row)), "the module is a unit");
 }
 
 #[test]

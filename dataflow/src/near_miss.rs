@@ -2,13 +2,15 @@
 //! similarity join (ARCHITECTURE §4a) and whose token sequences pass the LCS check, as NiCad does.
 //!
 //! The candidates are the units that exact clone groups consider (at least `--min-tokens` tokens)
-//! other than file units. Their vectors go through [`similar_pairs`]; each similar pair then meets
-//! both units' [`PairSide`]s (two joins with the sides arranged by key) and is kept when the two
-//! units are of one language, neither encloses the other, and their token sequences have a common
-//! subsequence of at least the LCS ratio. That check is a pure function of the two sides, so a pair
-//! that fails it is dropped alike when it appears and when it goes, and a unit whose tokens or
-//! place change while its vector does not is checked again by the joins. Since most such changes
-//! leave the tokens alone (lines moved), each worker keeps a memo of verdicts by structural hashes.
+//! other than scopes (a file's top level, a module or namespace:
+//! [`UnitKind::is_scope`](cpt_operators::model::UnitKind::is_scope)), whose members are compared
+//! instead. Their vectors go through [`similar_pairs`]; each similar pair then meets both units'
+//! [`PairSide`]s (two joins with the sides arranged by key) and is kept when the two units are of
+//! one language, neither encloses the other, and their token sequences have a common subsequence of
+//! at least the LCS ratio. That check is a pure function of the two sides, so a pair that fails it
+//! is dropped alike when it appears and when it goes, and a unit whose tokens or place change while
+//! its vector does not is checked again by the joins. Since most such changes leave the tokens
+//! alone (lines moved), each worker keeps a memo of verdicts by structural hashes.
 //!
 //! A side holds only what the check and a `clone_pairs` row read, so a unit whose `units` row
 //! changes in nothing else (its file changed elsewhere: a new content id, the same place) changes
@@ -20,7 +22,7 @@ use crate::failure::JobFailure;
 use crate::similar_pairs::{similar_pairs, Pairs, RestoredPairs};
 use crate::stats::RunStats;
 use cpt_connectors::rows::{ClonePairRow, CloneUnit, UnitRow};
-use cpt_operators::model::{UnitFingerprint, UnitKind};
+use cpt_operators::model::UnitFingerprint;
 use cpt_operators::similarity::verdicts::{KnownVerdicts, VerdictMemo};
 use cpt_operators::similarity::verify::LcsRatio;
 use cpt_operators::similarity::{JoinBackend, JoinParams};
@@ -73,12 +75,13 @@ pub fn clone_pairs<'s>(
     NearMiss { similar, verified }
 }
 
-/// The candidates that near-miss pairs take (all but file units), each as `view`, by unit key.
+/// The candidates that near-miss pairs take (all but scopes: files, modules and namespaces), each
+/// as `view`, by unit key.
 fn near_miss_units<'s, V: differential_dataflow::ExchangeData>(
     candidates: &UnitsByKey<'s>,
     view: impl Fn(&UnitRow) -> V + 'static,
 ) -> VecCollection<'s, u64, (i64, V), i64> {
-    candidates.clone().flat_map_ref(move |key, row| (row.unit.id.kind != UnitKind::File).then(|| (*key, view(row))))
+    candidates.clone().flat_map_ref(move |key, row| (!row.unit.id.kind.is_scope()).then(|| (*key, view(row))))
 }
 
 /// What the near-miss check and a `clone_pairs` row read of a unit (see the module doc).

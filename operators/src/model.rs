@@ -186,6 +186,12 @@ pub enum UnitKind {
 }
 
 impl UnitKind {
+    /// True for a file's top level and a module or namespace: scopes that hold other units rather
+    /// than code of their own. Near-miss pairs leave them out and compare the units inside them.
+    pub fn is_scope(self) -> bool {
+        matches!(self, UnitKind::File | UnitKind::Module)
+    }
+
     /// The name used in output tables.
     pub fn name(self) -> &'static str {
         match self {
