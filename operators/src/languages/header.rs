@@ -107,21 +107,30 @@ mod tests {
         assert!(!is_cpp_header(b"typedef struct { int public_count; } counts;\nint private_total(void);\n"));
     }
 
+    /// Each C++ sign makes a header C++; words that only look like one do not.
     #[test]
-    fn each_cpp_sign_makes_a_cpp_header() {
-        for text in [
-            "template <typename T>\nT max(T a, T b);\n",
-            "  template<class T> struct box;\n",
-            "namespace hwy {\n}\n",
-            "using namespace std;\n",
-            "class Widget : public Base {\n",
-            "struct S {\n public:\n  int x;\n};\n",
-            "  protected: // for subclasses\n",
-            "#include <vector>\n",
-            "# include <unordered_map>\n",
-            "void f(const std::string &name);\n",
-        ] {
-            assert!(is_cpp_header(text.as_bytes()), "{text:?}");
+    fn cpp_signs_and_near_misses() {
+        let cases = [
+            ("template <typename T>\nT max(T a, T b);\n", true),
+            ("  template<class T> struct box;\n", true),
+            ("namespace hwy {\n}\n", true),
+            ("using namespace std;\n", true),
+            ("class Widget : public Base {\n", true),
+            ("struct S {\n public:\n  int x;\n};\n", true),
+            ("  protected: // for subclasses\n", true),
+            ("#include <vector>\n", true),
+            ("# include <unordered_map>\n", true),
+            ("void f(const std::string &name);\n", true),
+            ("int templates;\n", false),
+            ("int namespaces;\n", false),
+            ("x = a ? b : c;\n", false),
+            ("publication: ;\n", false),
+            ("#include <stdio.h>\n", false),
+            ("/// A search, based on Rust's `std::slice::binary_search_by`.\n", false),
+            ("/**\n * @class Widget\n * class Widget is public: see std::vector\n */\n", false),
+        ];
+        for (text, cpp) in cases {
+            assert_eq!(is_cpp_header(text.as_bytes()), cpp, "{text:?}");
         }
     }
 
@@ -129,20 +138,5 @@ mod tests {
     fn objective_c_headers_stay_c() {
         assert!(!is_cpp_header(b"#import <Foundation/Foundation.h>\n@interface RCTBridge : NSObject\n@end\n"));
         assert!(!is_cpp_header(b"#include <vector>\n@protocol RCTBridgeModule\n@end\n"));
-    }
-
-    #[test]
-    fn near_misses_are_not_cpp_signs() {
-        for text in [
-            "int templates;\n",
-            "int namespaces;\n",
-            "x = a ? b : c;\n",
-            "publication: ;\n",
-            "#include <stdio.h>\n",
-            "/// A search, based on Rust's `std::slice::binary_search_by`.\n",
-            "/**\n * @class Widget\n * class Widget is public: see std::vector\n */\n",
-        ] {
-            assert!(!is_cpp_header(text.as_bytes()), "{text:?}");
-        }
     }
 }
