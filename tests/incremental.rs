@@ -152,7 +152,6 @@ fn check(steps: Vec<Vec<Edit>>) {
         stats: Arc::new(RunStats::default()),
         failure: Arc::new(JobFailure::default()),
         telemetry: Arc::new(Telemetry::new(false)),
-        resumed_join: Arc::default(),
         first_process: true,
     };
     let plan = Arc::new(trees.clone());

@@ -124,7 +124,7 @@ fn check_faults_at_each_epoch(repo: &Path, work: &Path) {
             None => "resuming from the first commit".to_string(),
         };
         assert!(message.contains(&announced), "expected {announced:?} in {message}");
-        // The similarity join's pairs at the durable time come back from the output, not from a join.
+        // The similarity join's pairs at the durable time are not joined again: the output counts them.
         let durable_pairs: i64 = left["similar_pairs"].values().sum();
         if durable_pairs > 0 && !complete {
             let restored = format!("{durable_pairs} restored from the output");

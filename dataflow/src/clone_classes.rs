@@ -12,18 +12,18 @@
 //! one link changes only the labels it reaches.
 
 use crate::clones::UnitsByKey;
-use cpt_connectors::rows::{CloneMemberRow, ClonePairRow, UnitRow};
+use cpt_connectors::rows::{CloneMemberRow, UnitRow};
 use differential_dataflow::algorithms::graphs::propagate::propagate_core;
 use differential_dataflow::VecCollection;
 
 /// A class member: the class id (its smallest member's unit key) and the member's `units` row.
 pub type ClassMembers<'s> = VecCollection<'s, u64, (i64, UnitRow), i64>;
 
-/// The clone classes of exact group `members` and near-miss `pairs` (none when near-miss clones
-/// are off), their members described from `candidates`.
+/// The clone classes of exact group `members` and near-miss pairs by their two keys, `pairs`
+/// (none when near-miss clones are off), their members described from `candidates`.
 pub fn clone_classes<'s>(
     members: VecCollection<'s, u64, CloneMemberRow, i64>,
-    pairs: Option<VecCollection<'s, u64, ClonePairRow, i64>>,
+    pairs: Option<VecCollection<'s, u64, (i64, i64), i64>>,
     candidates: UnitsByKey<'s>,
 ) -> ClassMembers<'s> {
     let mut links = members
@@ -34,7 +34,7 @@ pub fn clone_classes<'s>(
         })
         .map(|(_group, link)| link);
     if let Some(pairs) = pairs {
-        links = links.concat(pairs.map(|pair| (pair.a.unit_key, pair.b.unit_key)));
+        links = links.concat(pairs);
     }
     let edges = links.flat_map(|(x, y)| [(x, y), (y, x)]);
     let units = edges.clone().map(|(x, _)| x).distinct_core::<i64>().map(|x| (x, x));

@@ -17,7 +17,7 @@ use crate::mined::{mined_elements, MiningRules};
 use crate::near_miss::{clone_pairs, NearMissParams};
 use crate::parse::parse_contents;
 use crate::resumed_join::ResumedJoin;
-use crate::similar_pairs::RestoredPairs;
+use crate::similar_pairs::RestoredLinks;
 use crate::sink::{commit_parts, write_table, EpochPolicy, SinkContext};
 use crate::stats::RunStats;
 use crate::telemetry::Telemetry;
@@ -28,10 +28,9 @@ use cpt_connectors::rows::{
 use cpt_connectors::sink::{read_adoption, OutputDir};
 use cpt_operators::catalog::Catalog;
 use cpt_operators::model::ContentKey;
-use cpt_operators::similarity::verdicts::KnownVerdicts;
 use cpt_operators::similarity::{JoinBackend, Pair};
 use differential_dataflow::input::{Input, InputSession};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use timely::dataflow::operators::vec::{Broadcast, Map};
 use timely::dataflow::operators::{Concat, Concatenate, Probe};
 use timely::dataflow::ProbeHandle;
@@ -62,8 +61,6 @@ pub struct GraphContext {
     pub failure: Arc<JobFailure>,
     /// Progress, stage times and traffic, for `--metrics`.
     pub telemetry: Arc<Telemetry>,
-    /// A resumed job's near-miss state, read by the first worker of the process that needs it.
-    pub resumed_join: Arc<OnceLock<Option<ResumedJoin>>>,
     /// True in the process of worker 0 (the only one in a single process), which emits what is
     /// restored once for the whole cluster.
     pub first_process: bool,
@@ -150,12 +147,15 @@ pub fn build(worker: &mut Worker, ctx: &GraphContext) -> (GraphInputs, GraphProb
         let candidates = candidates.map(|row| (row.unit_key, row)).arrange_by_key();
         let near_miss = ctx.near_miss.map(|params| {
             let backend = ctx.join_backend.clone();
-            let (restored, known) = restored_pairs(&ctx, index);
+            let restored = restored_links(&ctx, index);
             let stats = Arc::clone(&ctx.stats);
-            clone_pairs(candidates.clone(), params, backend, (restored, known), stats, Arc::clone(&ctx.failure))
+            clone_pairs(candidates.clone(), params, backend, restored, stats, Arc::clone(&ctx.failure))
         });
-        let (similar, pairs) = near_miss.map(|found| (found.similar, found.verified)).unzip();
-        let class_members = clone_classes(members.clone(), pairs.clone(), candidates);
+        let (similar, pairs, links) = match near_miss {
+            Some(found) => (Some(found.similar), Some(found.verified), Some(found.links)),
+            None => (None, None, None),
+        };
+        let class_members = clone_classes(members.clone(), links, candidates);
         let mined = mined_elements(class_members.clone(), ctx.mining);
         let classes = class_members.map(|(class_id, row)| CloneClassRow { class_id, member: CloneUnit::of(&row) });
         let stats_rows = element_stats(matches.clone(), files.clone());
@@ -265,17 +265,24 @@ fn restored_history(out: &OutputDir, failure: &JobFailure) -> Option<Restored> {
     }
 }
 
-/// A resumed job's similarity-join output at its durable time, from the durable `similar_pairs`
-/// rows (emitted by worker `index` 0; the others only learn the time), and the token check's
-/// verdicts on them, shared by the process's workers ([`ResumedJoin`]).
-fn restored_pairs(ctx: &GraphContext, index: usize) -> (Option<RestoredPairs>, Arc<KnownVerdicts>) {
-    let read = || ResumedJoin::read(&ctx.out, &ctx.failure, ctx.first_process);
-    let Some(resumed) = ctx.resumed_join.get_or_init(read) else {
-        return (None, Arc::default());
-    };
-    let pairs = if index == 0 { resumed.take_pairs() } else { Vec::new() };
-    ctx.stats.restored_pairs.fetch_add(pairs.len() as u64, std::sync::atomic::Ordering::Relaxed);
-    (Some(RestoredPairs { time: resumed.time, pairs }), Arc::clone(&resumed.verdicts))
+/// A resumed job's near-miss pairs at its durable time, from the durable `clone_pairs` rows
+/// (read and emitted by the first worker of the first process; the others only learn the time),
+/// with the run's totals of similar and near-miss pairs starting from the durable ones
+/// ([`ResumedJoin`]). A failure to read them fails the job.
+fn restored_links(ctx: &GraphContext, index: usize) -> Option<RestoredLinks> {
+    let time = ctx.out.durable_time()?;
+    if !(ctx.first_process && index == 0) {
+        return Some(RestoredLinks { time, links: Vec::new() });
+    }
+    let resumed = ResumedJoin::read(&ctx.out, time).unwrap_or_else(|error| {
+        ctx.failure.record(format!("reading the durable near-miss pairs of {}: {error:#}", ctx.out.path().display()));
+        ResumedJoin::default()
+    });
+    let (similar, links) = (resumed.similar, resumed.links.len());
+    RunStats::add(&ctx.stats.similar_pairs, similar as i64);
+    RunStats::add(&ctx.stats.clone_pairs, links as i64);
+    ctx.stats.restored_pairs.fetch_add(similar, std::sync::atomic::Ordering::Relaxed);
+    Some(RestoredLinks { time, links: resumed.links })
 }
 
 fn path_hash(path: &[u8]) -> u64 {

@@ -4,28 +4,27 @@
 //! The candidates are the units that exact clone groups consider (at least `--min-tokens` tokens)
 //! other than scopes (a file's top level, a module or namespace:
 //! [`UnitKind::is_scope`](cpt_operators::model::UnitKind::is_scope)), whose members are compared
-//! instead. Their vectors go through [`similar_pairs`]; each similar pair then meets both units'
-//! [`PairSide`]s (two joins with the sides arranged by key) and is kept when the two units are of
-//! one language, neither encloses the other, and their token sequences have a common subsequence of
-//! at least the LCS ratio. That check is a pure function of the two sides, so a pair that fails it
-//! is dropped alike when it appears and when it goes, and a unit whose tokens or place change while
-//! its vector does not is checked again by the joins. Since most such changes leave the tokens
+//! instead. Each goes into [`similar_pairs`] with its vector and its [`PairSide`], and the operator
+//! checks each similar pair on its two sides: it is kept when the two units are of one language,
+//! neither encloses the other, and their token sequences have a common subsequence of at least the
+//! LCS ratio. That check is a pure function of the two sides, so a pair that fails it is dropped
+//! alike when it appears and when it goes, and a unit whose tokens or place change while its
+//! vector does not is checked again (its record changed). Since most such changes leave the tokens
 //! alone (lines moved), each worker keeps a memo of verdicts by structural hashes.
 //!
 //! A side holds only what the check and a `clone_pairs` row read, so a unit whose `units` row
 //! changes in nothing else (its file changed elsewhere: a new content id, the same place) changes
-//! no side, and none of its pairs is joined again; and it sits behind one pointer, since the pairs'
-//! arrangements hold a copy of it per pair.
+//! no record, and none of its pairs is joined or checked again.
 
 use crate::clones::UnitsByKey;
 use crate::failure::JobFailure;
-use crate::similar_pairs::{similar_pairs, Pairs, RestoredPairs};
+use crate::similar_pairs::{similar_pairs, Joined, RestoredLinks};
 use crate::stats::RunStats;
 use cpt_connectors::rows::{ClonePairRow, CloneUnit, UnitRow};
 use cpt_operators::model::UnitFingerprint;
-use cpt_operators::similarity::verdicts::{KnownVerdicts, VerdictMemo};
+use cpt_operators::similarity::verdicts::VerdictMemo;
 use cpt_operators::similarity::verify::LcsRatio;
-use cpt_operators::similarity::{JoinBackend, JoinParams};
+use cpt_operators::similarity::{JoinBackend, JoinParams, Pair, UnitKey};
 use differential_dataflow::VecCollection;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -39,49 +38,57 @@ pub struct NearMissParams {
     pub lcs: LcsRatio,
 }
 
-/// The two outputs of the near-miss computation.
+/// The outputs of the near-miss computation.
 pub struct NearMiss<'s> {
     /// The similarity join's pairs (`similar_pairs`), verified or not.
-    pub similar: Pairs<'s>,
+    pub similar: VecCollection<'s, u64, Pair, i64>,
     /// The pairs that pass the token check (`clone_pairs`).
     pub verified: VecCollection<'s, u64, ClonePairRow, i64>,
+    /// The verified pairs by their two keys, at a resumed job's durable time read back from the
+    /// output (what clone classes take).
+    pub links: VecCollection<'s, u64, (UnitKey, UnitKey), i64>,
 }
 
 /// The near-miss clone pairs among `candidates` (units by key, as exact clone groups take them),
 /// the vectors joined by joins of `backend` (or, at a resumed job's durable time, the `restored`
-/// pairs, whose token check the `known` verdicts answer), with the similar vector pairs and the
-/// verified pairs counted in `stats`.
+/// links standing for the pairs), with the similar vector pairs and the verified pairs counted in
+/// `stats`.
 pub fn clone_pairs<'s>(
     candidates: UnitsByKey<'s>,
     params: NearMissParams,
     backend: JoinBackend,
-    (restored, known): (Option<RestoredPairs>, Arc<KnownVerdicts>),
+    restored: Option<RestoredLinks>,
     stats: Arc<RunStats>,
     failure: Arc<JobFailure>,
 ) -> NearMiss<'s> {
-    let vectors = near_miss_units(&candidates, |row| (row.unit.metrics.tokens, row.unit.vector.clone()))
-        .map(|(key, (tokens, vector))| (key, tokens, vector));
-    let mut memo = VerdictMemo::with_known(params.lcs, VerdictMemo::DEFAULT_CAPACITY, known);
+    let records = candidates.flat_map_ref(|key, row| {
+        let record = || (*key, row.unit.metrics.tokens, row.unit.vector.clone(), Arc::new(PairSide::of(row)));
+        (!row.unit.id.kind.is_scope()).then(record)
+    });
+    let mut memo = VerdictMemo::new(params.lcs, VerdictMemo::DEFAULT_CAPACITY);
+    let check = move |pair: Pair, a: &Arc<PairSide>, b: &Arc<PairSide>| verified(a, b, pair.score, &mut memo);
+    let joined = similar_pairs(records, params.join, backend, restored, failure, check);
     let counted = Arc::clone(&stats);
-    let similar = similar_pairs(vectors, params.join, backend, restored, failure)
-        .inspect(move |(_, _, diff)| RunStats::add(&counted.similar_pairs, *diff));
-    let sides = near_miss_units(&candidates, |row| Arc::new(PairSide::of(row))).arrange_by_key();
-    let verified = similar
+    let similar = joined
         .clone()
-        .map(|pair| (pair.a, (pair.b, pair.score)))
-        .join_core(sides.clone(), |_, &(b, score), a| Some((b, (score, Arc::clone(a)))))
-        .join_core(sides, move |_, (score, a), b| verified(a, b, *score, &mut memo))
+        .flat_map(|joined| match joined {
+            Joined::Similar(pair) => Some(pair),
+            _ => None,
+        })
+        .inspect(move |(_, _, diff)| RunStats::add(&counted.similar_pairs, *diff));
+    let verified = joined
+        .clone()
+        .flat_map(|joined| match joined {
+            Joined::Checked(row) => Some(row),
+            _ => None,
+        })
         .inspect(move |(_, _, diff)| RunStats::add(&stats.clone_pairs, *diff));
-    NearMiss { similar, verified }
-}
-
-/// The candidates that near-miss pairs take (all but scopes: files, modules and namespaces), each
-/// as `view`, by unit key.
-fn near_miss_units<'s, V: differential_dataflow::ExchangeData>(
-    candidates: &UnitsByKey<'s>,
-    view: impl Fn(&UnitRow) -> V + 'static,
-) -> VecCollection<'s, u64, (i64, V), i64> {
-    candidates.clone().flat_map_ref(move |key, row| (!row.unit.id.kind.is_scope()).then(|| (*key, view(row))))
+    let links = joined.flat_map(|joined| match joined {
+        Joined::Checked(row) => Some((row.a.unit_key, row.b.unit_key)),
+        Joined::Restored(a, b) => Some((a, b)),
+        Joined::Similar(_) => None,
+    });
+    NearMiss { similar, verified, links }
 }
 
 /// What the near-miss check and a `clone_pairs` row read of a unit (see the module doc).

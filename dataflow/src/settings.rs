@@ -177,7 +177,6 @@ impl RunSettings {
             stats: Arc::clone(&stats),
             failure: Arc::new(JobFailure::default()),
             telemetry,
-            resumed_join: Arc::default(),
             first_process: self.cluster.process == 0,
         };
         Ok(Started { ctx, memo, stats, metrics })

@@ -27,7 +27,7 @@ pub mod vectors;
 pub use element_tables::{read_adoption, AdoptionFigures};
 pub use fault::ABORT_AFTER_COMMIT_VARIABLE;
 pub use manifest::{read_manifest, Manifest, PartEntry, SourceRecord, MANIFEST_FILE};
-pub use readback::{clone_verdicts_at, errors_at, files_at, similar_pairs_at, unit_identities_at, UnitIdentity};
+pub use readback::{clone_links_at, errors_at, files_at, table_size_at};
 pub use tables::table_names;
 
 /// Rows converted to Arrow and handed to the Parquet writer at a time: bounds the memory a large

@@ -1,17 +1,16 @@
-//! Committed rows read back: the state of the `files`, `errors`, `similar_pairs`, `units` and
-//! `clone_pairs` tables at a durable time, summed from the part files the manifest lists
+//! Committed rows read back: the state of the `files`, `errors` and `clone_pairs` tables at a
+//! durable time, summed from the part files the manifest lists, and the size of any table then
 //! (ARCHITECTURE §6), which is what a resumed job starts from. Only the columns that identify a
-//! path's input, a pair, or what the token check of a pair depends on, are read.
+//! path's input or a pair are read.
 
 use super::manifest::Manifest;
-use super::read::{for_each_batch, int32_column, int64_column, parts_through, text_column};
+use super::read::{for_each_batch, int64_column, parts_through, text_column};
 use super::TableRow;
-use crate::rows::{ClonePairRow, ErrorRow, FileRow, PathBytes, UnitRow};
+use crate::rows::{ClonePairRow, ErrorRow, FileRow, PathBytes};
 use anyhow::{anyhow, bail, Context};
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, BinaryArray, RecordBatch, StringArray};
 use cpt_operators::model::{ContentId, ContentKey, ErrorReason, Lang};
-use cpt_operators::similarity::Pair;
 use std::path::Path;
 
 /// The files of the state at `time` of the output folder `root`: each path with the content (and
@@ -52,62 +51,27 @@ pub fn errors_at(root: &Path, manifest: &Manifest, time: u64) -> anyhow::Result<
     })
 }
 
-/// The similar pairs of the state at `time` of the output folder `root`: the similarity join's
-/// output, which a resumed job restores instead of joining again.
-pub fn similar_pairs_at(root: &Path, manifest: &Manifest, time: u64) -> anyhow::Result<Vec<Pair>> {
-    let columns = ["a_unit_key", "b_unit_key", "score"];
-    state_at(root, manifest, Pair::TABLE, &columns, time, |batch| {
-        pair_rows(batch, columns, |a, b, score| {
-            let score = u16::try_from(score).map_err(|_| anyhow!("similar pair score {score} out of range"))?;
-            match a < b {
-                true => Ok(Pair { a, b, score }),
-                false => Err(anyhow!("similar pair ({a}, {b}) is not ordered")),
-            }
-        })
+/// The near-miss pairs in the state at `time` of the output folder `root`: each `clone_pairs`
+/// row's two unit keys, smaller first (what a resumed job's clone classes start from).
+pub fn clone_links_at(root: &Path, manifest: &Manifest, time: u64) -> anyhow::Result<Vec<(i64, i64)>> {
+    state_at(root, manifest, ClonePairRow::TABLE, &["unit_key_a", "unit_key_b"], time, |batch| {
+        let (a_keys, b_keys) = (int64_column(batch, "unit_key_a")?, int64_column(batch, "unit_key_b")?);
+        rows_of(batch, |row| Ok((a_keys.value(row), b_keys.value(row))))
     })
 }
 
-/// What the token check of a pair reads of a unit, as the `units` table holds it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct UnitIdentity {
-    /// The unit's key.
-    pub unit_key: i64,
-    /// Its structural hash, of which its token sequence is a function.
-    pub struct_hash: u64,
-    /// Its language.
-    pub lang: Lang,
-    /// The xxh3 of its file's path.
-    pub path_hash: u64,
-}
-
-/// The units of the state at `time` of the output folder `root`, as the token check knows them.
-pub fn unit_identities_at(root: &Path, manifest: &Manifest, time: u64) -> anyhow::Result<Vec<UnitIdentity>> {
-    let columns = ["unit_key", "struct_hash", "lang", "path", "path_raw"];
-    state_at(root, manifest, UnitRow::TABLE, &columns, time, |batch| {
-        let (keys, hashes) = (int64_column(batch, "unit_key")?, int64_column(batch, "struct_hash")?);
-        let (langs, paths) = (text_column(batch, "lang")?, PathColumn::of(batch)?);
-        rows_of(batch, |row| {
-            let lang = langs.value(row);
-            Ok(UnitIdentity {
-                unit_key: keys.value(row),
-                struct_hash: hashes.value(row) as u64,
-                lang: Lang::from_name(lang).ok_or_else(|| anyhow!("unknown language {lang:?}"))?,
-                path_hash: xxhash_rust::xxh3::xxh3_64(paths.bytes(row)),
-            })
-        })
-    })
-}
-
-/// The verdicts of the token check in the state at `time` of the output folder `root`: each
-/// `clone_pairs` row's two unit keys (smaller first) and common subsequence in percent.
-pub fn clone_verdicts_at(root: &Path, manifest: &Manifest, time: u64) -> anyhow::Result<Vec<(i64, i64, u8)>> {
-    let columns = ["unit_key_a", "unit_key_b", "lcs_percent"];
-    state_at(root, manifest, ClonePairRow::TABLE, &columns, time, |batch| {
-        pair_rows(batch, columns, |a, b, percent| {
-            let percent = u8::try_from(percent).map_err(|_| anyhow!("lcs_percent {percent} out of range"))?;
-            Ok((a, b, percent))
-        })
-    })
+/// How many rows `table` of the output folder `root` holds at `time`: the sum of its diffs up to
+/// then (no row is decoded).
+pub fn table_size_at(root: &Path, manifest: &Manifest, table: &str, time: u64) -> anyhow::Result<u64> {
+    let mut size = 0i64;
+    for_each_batch(root, manifest, table, Some(time), Some(&[]), |batch| {
+        let (times, diffs) = (int64_column(&batch, "time")?, int64_column(&batch, "diff")?);
+        let due =
+            times.values().iter().zip(diffs.values()).filter(|(&at, _)| u64::try_from(at).is_ok_and(|at| at <= time));
+        size += due.map(|(_, diff)| diff).sum::<i64>();
+        Ok(())
+    })?;
+    u64::try_from(size).map_err(|_| anyhow!("table {table} of {} holds {size} rows at time {time}", root.display()))
 }
 
 /// The rows of `table` summed over the times up to `time`: those present once. `rows` decodes the
@@ -150,17 +114,6 @@ fn state_at<K: Ord>(
 /// Every row of `batch`, decoded by `row` from its index.
 fn rows_of<K>(batch: &RecordBatch, row: impl Fn(usize) -> anyhow::Result<K>) -> anyhow::Result<Vec<K>> {
     (0..batch.num_rows()).map(row).collect()
-}
-
-/// Every row of a batch of pairs, from its columns `[a, b, value]` (two unit keys, Int64, and an
-/// Int32), decoded by `row`.
-fn pair_rows<K>(
-    batch: &RecordBatch,
-    [a, b, value]: [&str; 3],
-    row: impl Fn(i64, i64, i32) -> anyhow::Result<K>,
-) -> anyhow::Result<Vec<K>> {
-    let (a_keys, b_keys, values) = (int64_column(batch, a)?, int64_column(batch, b)?, int32_column(batch, value)?);
-    rows_of(batch, |index| row(a_keys.value(index), b_keys.value(index), values.value(index)))
 }
 
 /// A batch's path columns: the exact bytes where the lossy text would lose them, else the text.

@@ -4,7 +4,7 @@
 
 use super::blocked::{self, Rows};
 use super::contract::{score, JoinParams, Pair, PairDelta, UnitKey};
-use super::interface::{consolidate, Batch, JoinError, SimilarityJoin};
+use super::interface::{consolidate_by_sign, Batch, JoinError, SimilarityJoin};
 use super::kernel::Kernel;
 use super::self_join::band_join;
 use super::shard::Shard;
@@ -89,7 +89,7 @@ impl SimilarityJoin for CpuJoin {
         for entry in batch.inserted.iter().filter(|e| self.shard.owns(e.key)) {
             self.store.insert(entry);
         }
-        consolidate(&mut deltas);
+        consolidate_by_sign(&mut deltas);
         Ok(deltas)
     }
 

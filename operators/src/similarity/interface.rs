@@ -54,9 +54,11 @@ pub enum JoinError {
 
 /// A similarity join over a changing set of vectors: the one interface of the CPU and GPU joins.
 pub trait SimilarityJoin {
-    /// Applies one batch and returns the pair deltas it causes, consolidated (no pair twice, no
-    /// zero diff) and sorted. A refused batch changes nothing; after [`JoinError::Device`] the
-    /// join is broken and only good for dropping.
+    /// Applies one batch and returns the pair deltas it causes, sorted and consolidated by sign
+    /// ([`consolidate_by_sign`]): a pair that a changed vector keeps comes out retracted and
+    /// inserted, so that a consumer that reads the units' old and new rows sees it leave with the
+    /// old and come back with the new. A refused batch changes nothing; after
+    /// [`JoinError::Device`] the join is broken and only good for dropping.
     fn apply(&mut self, batch: &Batch) -> Result<Vec<PairDelta>, JoinError>;
 
     /// Makes `entries` resident without emitting their pairs: a restart whose pairs are already in
@@ -67,11 +69,12 @@ pub trait SimilarityJoin {
     fn resident(&self) -> usize;
 }
 
-/// Sorts `deltas`, sums the diffs of equal pairs and drops the pairs whose diffs cancel.
-pub fn consolidate(deltas: &mut Vec<PairDelta>) {
-    deltas.sort_unstable_by_key(|&(pair, _)| pair);
+/// Sorts `deltas` by pair, retractions first, and sums the diffs of equal pairs of one sign: a
+/// retraction and an insertion of one pair are both kept (see [`SimilarityJoin::apply`]).
+pub fn consolidate_by_sign(deltas: &mut Vec<PairDelta>) {
+    deltas.sort_unstable_by_key(|&(pair, diff)| (pair, diff.signum()));
     deltas.dedup_by(|later, earlier| {
-        let same = later.0 == earlier.0;
+        let same = later.0 == earlier.0 && later.1.signum() == earlier.1.signum();
         if same {
             earlier.1 += later.1;
         }

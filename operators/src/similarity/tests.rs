@@ -75,7 +75,7 @@ fn entry(key: UnitKey, bases: &[Vector], (base, moves, size): &Variant) -> Entry
 /// Sums `deltas` into `state`, failing on a pair that would be counted other than 0 or 1 times.
 fn accumulate(state: &mut BTreeMap<Pair, i64>, deltas: &[PairDelta]) -> Result<(), TestCaseError> {
     for window in deltas.windows(2) {
-        prop_assert!(window[0].0 < window[1].0, "deltas are sorted and consolidated");
+        prop_assert!(window[0] < window[1], "deltas are sorted and consolidated by sign");
     }
     for &(pair, diff) in deltas {
         prop_assert!(diff != 0 && pair.a < pair.b);

@@ -4,7 +4,7 @@
 
 use super::contract::{JoinParams, PairDelta};
 use super::cpu::CpuJoin;
-use super::interface::{consolidate, Batch, JoinError, SimilarityJoin};
+use super::interface::{consolidate_by_sign, Batch, JoinError, SimilarityJoin};
 use super::kernel::Kernel;
 use super::shard::Shard;
 use super::vector::Entry;
@@ -42,7 +42,7 @@ impl SimilarityJoin for ThreadedJoin {
         for shard_deltas in self.on_every_shard(|join| join.apply(batch)) {
             deltas.extend(shard_deltas?);
         }
-        consolidate(&mut deltas);
+        consolidate_by_sign(&mut deltas);
         Ok(deltas)
     }
 

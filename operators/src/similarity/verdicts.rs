@@ -8,46 +8,20 @@
 //! verdict given earlier. A replay of a long history or a watch checks the same pairs over and
 //! over; this memo answers those from memory. It holds at most two generations of `capacity`
 //! verdicts: when the newer one fills, the older is dropped, so memory stays bounded and the
-//! verdicts still in use survive. A memo may also be given [`KnownVerdicts`], read-only and
-//! shared by the workers of a process: a resumed job knows the verdicts of every pair it restores
-//! from its durable output, and checks none of them again.
+//! verdicts still in use survive.
 
 use super::verify::{LcsRatio, TokenHasher};
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
-use std::sync::Arc;
 
 /// Verdicts by the pair of structural hashes, smaller first.
 type Verdicts = HashMap<(u64, u64), Option<u8>, BuildHasherDefault<TokenHasher>>;
-
-/// Verdicts known beforehand, by the pair of structural hashes (either order): what
-/// [`LcsRatio::share`] gives for those two token sequences.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct KnownVerdicts(Verdicts);
-
-impl KnownVerdicts {
-    /// Records that the units of structural hashes `a` and `b` get `verdict`.
-    pub fn insert(&mut self, a: u64, b: u64, verdict: Option<u8>) {
-        self.0.insert((a.min(b), a.max(b)), verdict);
-    }
-
-    /// The verdicts known.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// True when none is known.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
 
 /// A bounded memo of one ratio's verdicts.
 #[derive(Debug)]
 pub struct VerdictMemo {
     ratio: LcsRatio,
     capacity: usize,
-    known: Arc<KnownVerdicts>,
     newer: Verdicts,
     older: Verdicts,
 }
@@ -58,20 +32,12 @@ impl VerdictMemo {
 
     /// An empty memo of `ratio`'s verdicts holding up to two generations of `capacity` each.
     pub fn new(ratio: LcsRatio, capacity: usize) -> VerdictMemo {
-        VerdictMemo::with_known(ratio, capacity, Arc::default())
-    }
-
-    /// [`VerdictMemo::new`] that answers the `known` verdicts without checking them.
-    pub fn with_known(ratio: LcsRatio, capacity: usize, known: Arc<KnownVerdicts>) -> VerdictMemo {
-        VerdictMemo { ratio, capacity: capacity.max(1), known, newer: Verdicts::default(), older: Verdicts::default() }
+        VerdictMemo { ratio, capacity: capacity.max(1), newer: Verdicts::default(), older: Verdicts::default() }
     }
 
     /// [`LcsRatio::share`] of `a` and `b`, each given as (structural hash, token sequence).
     pub fn share(&mut self, a: (u64, &[u32]), b: (u64, &[u32])) -> Option<u8> {
         let key = (a.0.min(b.0), a.0.max(b.0));
-        if let Some(&verdict) = self.known.0.get(&key) {
-            return verdict;
-        }
         if let Some(&verdict) = self.newer.get(&key) {
             return verdict;
         }
@@ -95,19 +61,6 @@ mod tests {
     /// A stand-in for the structural hash: the sequence's own hash.
     fn hashed(tokens: &[u32]) -> (u64, &[u32]) {
         (xxhash_rust::xxh3::xxh3_64(&tokens.iter().flat_map(|t| t.to_le_bytes()).collect::<Vec<_>>()), tokens)
-    }
-
-    #[test]
-    fn known_verdicts_are_answered_without_a_check() {
-        let ratio = LcsRatio::default();
-        let (a, b) = (vec![1, 2, 3, 4], vec![1, 2, 3, 4]);
-        let mut known = KnownVerdicts::default();
-        // Known the other way round, and (to show it is not checked) unlike the check's verdict.
-        known.insert(hashed(&b).0, hashed(&a).0, None);
-        assert_eq!(ratio.share(&a, &b), Some(100));
-        let mut memo = VerdictMemo::with_known(ratio, 4, Arc::new(known));
-        assert_eq!(memo.share(hashed(&a), hashed(&b)), None);
-        assert_eq!(memo.share(hashed(&a), hashed(&[1, 2, 9, 9])), ratio.share(&a, &[1, 2, 9, 9]));
     }
 
     proptest! {

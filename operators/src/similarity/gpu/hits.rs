@@ -73,7 +73,7 @@ pub fn within_deltas(
 mod tests {
     use super::*;
     use crate::similarity::contract::{JoinParams, Threshold};
-    use crate::similarity::interface::{consolidate, Batch, SimilarityJoin};
+    use crate::similarity::interface::{consolidate_by_sign, Batch, SimilarityJoin};
     use crate::similarity::planted::planted;
     use crate::similarity::{CpuJoin, Kernel};
 
@@ -133,7 +133,7 @@ mod tests {
                 cross_deltas(&cross, &changes, &rows, &store, &excluded, diff, &mut deltas);
                 let within = hits_of(&rows, &rows, true, params.threshold);
                 within_deltas(&within, &changes, &rows, shard, diff, &mut deltas);
-                consolidate(&mut deltas);
+                consolidate_by_sign(&mut deltas);
                 assert_eq!(deltas, cpu.apply(&batch).unwrap(), "shard {index} of {shards}");
                 assert!(shards > 1 || deltas.len() > 5, "{deltas:?}");
             }

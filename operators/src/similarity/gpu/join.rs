@@ -1,6 +1,6 @@
 //! [`GpuJoin`]: the [`SimilarityJoin`] of one shard with its residents in device memory, with
 //! exactly [`CpuJoin`](crate::similarity::CpuJoin)'s semantics — the same checks, shard
-//! ownership, size ratio, retractions first, restore, consolidated sorted deltas.
+//! ownership, size ratio, retractions first, restore, deltas sorted and consolidated by sign.
 //!
 //! The host keeps the [`ResidentStore`] (keys, sizes, slot map, free list, and the vectors that
 //! removals are checked against); the device mirrors its slots. Per batch, the removed and the
@@ -18,7 +18,7 @@ use super::resident::DeviceResidents;
 use super::side::{device_error, DeviceSide, Staging};
 use crate::similarity::blocked::Rows;
 use crate::similarity::contract::{JoinParams, Pair, PairDelta};
-use crate::similarity::interface::{consolidate, Batch, JoinError, SimilarityJoin};
+use crate::similarity::interface::{consolidate_by_sign, Batch, JoinError, SimilarityJoin};
 use crate::similarity::shard::Shard;
 use crate::similarity::store::ResidentStore;
 use crate::similarity::validate::{check_batch, check_insertions};
@@ -138,7 +138,7 @@ impl GpuJoin {
         self.residents.write(&self.device, &self.stream, &self.store, &leaving, &mut self.budget)?;
         self.insert_owned(&batch.inserted)?;
         self.stream.synchronize().map_err(device_error)?;
-        consolidate(&mut deltas);
+        consolidate_by_sign(&mut deltas);
         Ok(deltas)
     }
 
