@@ -40,8 +40,14 @@ impl CpuJoin {
 
     /// Appends the pairs of the `changes` with the residents outside the sorted slots `excluded`
     /// (the residents that stay), in one pass over them: the first `removed` changes leave (diff
-    /// −1), the others arrive (+1).
-    fn join_with_residents(&self, changes: &[Entry], removed: usize, excluded: &[usize], deltas: &mut Vec<PairDelta>) {
+    /// −1), the others arrive (+1), and those marked in `kept` also leave (their entry is the one
+    /// they replace: a unit changed in all but its vector keeps its pairs, retracted and inserted).
+    fn join_with_residents(
+        &self,
+        (changes, removed, kept): (&[Entry], usize, &[bool]),
+        excluded: &[usize],
+        deltas: &mut Vec<PairDelta>,
+    ) {
         let rows = Rows::new(changes.iter().map(|e| e.vector).collect());
         let residents = self.store.rows();
         let all_slots = 0..residents.len();
@@ -55,8 +61,13 @@ impl CpuJoin {
             |change, slot, dot| {
                 let (entry, resident) = (&changes[change], self.store.entry(slot));
                 if excluded.binary_search(&slot).is_err() && ratio.admits(entry.size, resident.size) {
-                    let score = score(dot, rows.norm(change), residents.norm(slot));
-                    deltas.push((Pair::new(entry.key, resident.key, score), if change < removed { -1 } else { 1 }));
+                    let pair = Pair::new(entry.key, resident.key, score(dot, rows.norm(change), residents.norm(slot)));
+                    if change < removed || kept[change] {
+                        deltas.push((pair, -1));
+                    }
+                    if change >= removed {
+                        deltas.push((pair, 1));
+                    }
                 }
             },
         );
@@ -77,10 +88,21 @@ impl SimilarityJoin for CpuJoin {
         self.check(batch)?;
         let mut leaving: Vec<usize> = batch.removed.iter().filter_map(|e| self.store.slot_of(e.key)).collect();
         leaving.sort_unstable();
-        // Removed and inserted vectors both meet the residents that stay (K = A − R): one pass.
-        let changes: Vec<Entry> = batch.removed.iter().chain(&batch.inserted).copied().collect();
+        // Removed and inserted vectors both meet the residents that stay (K = A − R): one pass,
+        // in which an entry removed and inserted unchanged is scanned once.
+        let unchanged: HashSet<&Entry> = match batch.removed.is_empty() {
+            true => HashSet::new(),
+            false => {
+                let removed: HashSet<&Entry> = batch.removed.iter().collect();
+                batch.inserted.iter().filter(|e| removed.contains(e)).collect()
+            }
+        };
+        let replaced: Vec<Entry> = batch.removed.iter().filter(|e| !unchanged.contains(e)).copied().collect();
+        let changes: Vec<Entry> = replaced.iter().chain(&batch.inserted).copied().collect();
+        let kept: Vec<bool> =
+            changes.iter().enumerate().map(|(i, e)| i >= replaced.len() && unchanged.contains(e)).collect();
         let mut deltas = Vec::new();
-        self.join_with_residents(&changes, batch.removed.len(), &leaving, &mut deltas);
+        self.join_with_residents((&changes, replaced.len(), &kept), &leaving, &mut deltas);
         self.join_within(&batch.removed, -1, &mut deltas);
         self.join_within(&batch.inserted, 1, &mut deltas);
         for entry in &batch.removed {

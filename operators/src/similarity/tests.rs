@@ -236,6 +236,29 @@ fn restoring_a_state_emits_nothing_and_continues_like_the_original() {
     assert_eq!(deltas.iter().map(|&(pair, diff)| (pair.a, pair.b, diff)).collect::<Vec<_>>(), [(1, 2, -1), (1, 3, 1)]);
 }
 
+/// A unit removed and inserted with the same size and vector (its other data changed) keeps its
+/// pairs: each comes out retracted and inserted, on one thread or several.
+#[test]
+fn a_unit_changed_in_all_but_its_vector_keeps_its_pairs_retracted_and_inserted() {
+    let p = planted(Threshold::default(), 3);
+    let entries = [Entry { key: 1, size: 20, vector: p.a }, Entry { key: 2, size: 20, vector: p.at }];
+    let unchanged = Batch { removed: vec![entries[1]], inserted: vec![entries[1]] };
+    let moved = Entry { key: 3, size: 20, vector: p.at };
+    let both = Batch { removed: vec![entries[0], entries[1]], inserted: vec![entries[0], entries[1], moved] };
+    let joins: [Box<dyn SimilarityJoin>; 2] = [
+        Box::new(CpuJoin::new(JoinParams::default(), Shard::whole(), Kernel::detect())),
+        Box::new(ThreadedJoin::new(JoinParams::default(), 3, Kernel::portable())),
+    ];
+    for mut join in joins {
+        join.apply(&Batch { removed: vec![], inserted: entries.to_vec() }).unwrap();
+        let keys =
+            |deltas: Vec<PairDelta>| deltas.iter().map(|&(pair, diff)| (pair.a, pair.b, diff)).collect::<Vec<_>>();
+        assert_eq!(keys(join.apply(&unchanged).unwrap()), [(1, 2, -1), (1, 2, 1)]);
+        assert_eq!(keys(join.apply(&both).unwrap()), [(1, 2, -1), (1, 2, 1), (1, 3, 1), (2, 3, 1)]);
+        assert_eq!(join.resident(), 3);
+    }
+}
+
 #[test]
 fn refused_batches_leave_the_join_as_it_was() {
     let p = planted(Threshold::default(), 9);
