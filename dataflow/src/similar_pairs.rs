@@ -121,25 +121,24 @@ where
                                 Vec::new()
                             }
                         };
-                        let mut joined = Vec::with_capacity(deltas.len());
+                        // Given as they are checked: a time 0 has tens of millions of pairs.
+                        let mut session = output.session(&capability);
                         for (pair, diff) in deltas {
-                            joined.push((Joined::Similar(pair), time, diff));
+                            session.give((Joined::Similar(pair), time, diff));
                             let side = |key| changes.side(key, diff).or_else(|| sides.get(&key));
                             let (Some(a), Some(b)) = (side(pair.a), side(pair.b)) else {
                                 return Err(format!("no side of unit key {} or {} for their pair", pair.a, pair.b));
                             };
                             if let Some(checked) = check(pair, a, b) {
-                                joined.push((Joined::Checked(checked), time, diff));
+                                session.give((Joined::Checked(checked), time, diff));
                             }
                         }
+                        drop(session);
                         changes.update(&mut sides, shard);
-                        Ok(joined)
+                        Ok(())
                     });
-                    match applied {
-                        Ok(joined) => output.session(&capability).give_iterator(joined.into_iter()),
-                        Err(why) => {
-                            failure.record(format!("the similarity join refused the changes at time {time}: {why}"))
-                        }
+                    if let Err(why) = applied {
+                        failure.record(format!("the similarity join refused the changes at time {time}: {why}"));
                     }
                 }
                 if let Some((capability, links)) = draining.as_mut() {
