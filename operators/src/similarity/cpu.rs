@@ -11,7 +11,7 @@ use super::shard::Shard;
 use super::store::ResidentStore;
 use super::validate::{check_batch, check_insertions};
 use super::vector::Entry;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// The CPU similarity join of one shard.
 #[derive(Clone, Debug)]
@@ -39,16 +39,9 @@ impl CpuJoin {
     }
 
     /// Appends the pairs of the `changes` with the residents outside the sorted slots `excluded`
-    /// (the residents that stay), in one pass over them: the first `removed` changes leave (diff
-    /// −1), the others arrive (+1), and those marked in `kept` also leave (their entry is the one
-    /// they replace: a unit changed in all but its vector keeps its pairs, retracted and inserted).
-    fn join_with_residents(
-        &self,
-        (changes, removed, kept): (&[Entry], usize, &[bool]),
-        excluded: &[usize],
-        deltas: &mut Vec<PairDelta>,
-    ) {
-        let rows = Rows::new(changes.iter().map(|e| e.vector).collect());
+    /// (the residents that stay), in one pass over them, with the diffs each [`Change`] gives.
+    fn join_with_residents(&self, changes: &[(Entry, Change)], excluded: &[usize], deltas: &mut Vec<PairDelta>) {
+        let rows = Rows::new(changes.iter().map(|(e, _)| e.vector).collect());
         let residents = self.store.rows();
         let all_slots = 0..residents.len();
         let ratio = self.params.size_ratio;
@@ -59,15 +52,10 @@ impl CpuJoin {
             residents,
             |_| all_slots.clone(),
             |change, slot, dot| {
-                let (entry, resident) = (&changes[change], self.store.entry(slot));
+                let ((entry, how), resident) = (&changes[change], self.store.entry(slot));
                 if excluded.binary_search(&slot).is_err() && ratio.admits(entry.size, resident.size) {
                     let pair = Pair::new(entry.key, resident.key, score(dot, rows.norm(change), residents.norm(slot)));
-                    if change < removed || kept[change] {
-                        deltas.push((pair, -1));
-                    }
-                    if change >= removed {
-                        deltas.push((pair, 1));
-                    }
+                    deltas.extend(how.diffs().iter().map(|&diff| (pair, diff)));
                 }
             },
         );
@@ -83,6 +71,29 @@ impl CpuJoin {
     }
 }
 
+/// What one of a batch's entries does to its pairs with the residents that stay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Change {
+    /// Removed: its pairs are retracted.
+    Leaves,
+    /// Inserted: its pairs are inserted.
+    Arrives,
+    /// Removed and inserted unchanged (the unit changed in all but its vector): its pairs are
+    /// retracted and inserted again.
+    Stays,
+}
+
+impl Change {
+    /// The diffs of each of its pairs.
+    fn diffs(self) -> &'static [i64] {
+        match self {
+            Change::Leaves => &[-1],
+            Change::Arrives => &[1],
+            Change::Stays => &[-1, 1],
+        }
+    }
+}
+
 impl SimilarityJoin for CpuJoin {
     fn apply(&mut self, batch: &Batch) -> Result<Vec<PairDelta>, JoinError> {
         self.check(batch)?;
@@ -90,19 +101,16 @@ impl SimilarityJoin for CpuJoin {
         leaving.sort_unstable();
         // Removed and inserted vectors both meet the residents that stay (K = A − R): one pass,
         // in which an entry removed and inserted unchanged is scanned once.
-        let unchanged: HashSet<&Entry> = match batch.removed.is_empty() {
-            true => HashSet::new(),
-            false => {
-                let removed: HashSet<&Entry> = batch.removed.iter().collect();
-                batch.inserted.iter().filter(|e| removed.contains(e)).collect()
+        let mut changes: Vec<(Entry, Change)> = batch.removed.iter().map(|e| (*e, Change::Leaves)).collect();
+        let removed: HashMap<Entry, usize> = changes.iter().enumerate().map(|(i, (e, _))| (*e, i)).collect();
+        for entry in &batch.inserted {
+            match removed.get(entry) {
+                Some(&i) => changes[i].1 = Change::Stays,
+                None => changes.push((*entry, Change::Arrives)),
             }
-        };
-        let replaced: Vec<Entry> = batch.removed.iter().filter(|e| !unchanged.contains(e)).copied().collect();
-        let changes: Vec<Entry> = replaced.iter().chain(&batch.inserted).copied().collect();
-        let kept: Vec<bool> =
-            changes.iter().enumerate().map(|(i, e)| i >= replaced.len() && unchanged.contains(e)).collect();
+        }
         let mut deltas = Vec::new();
-        self.join_with_residents((&changes, replaced.len(), &kept), &leaving, &mut deltas);
+        self.join_with_residents(&changes, &leaving, &mut deltas);
         self.join_within(&batch.removed, -1, &mut deltas);
         self.join_within(&batch.inserted, 1, &mut deltas);
         for entry in &batch.removed {
