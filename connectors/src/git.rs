@@ -98,7 +98,7 @@ impl GitHistory {
     /// first-parent commits that `spec` selects, oldest first. A repository, reference or range
     /// that cannot be used is a [`HistoryRefused`] error.
     pub fn open(path: &Path, spec: &HistorySpec) -> anyhow::Result<GitHistory> {
-        let repo = open_repo(path)?;
+        let repo = open_tree_reader(path)?;
         let (tip, stop) = match spec {
             HistorySpec::Branch(None) => {
                 let head = repo
@@ -144,7 +144,7 @@ impl GitHistory {
     /// The same history read by another thread: opens the repository at `git_dir` again for the
     /// `line` read earlier by [`GitHistory::open`] (a repository handle stays on its thread).
     pub fn reopen(git_dir: &Path, line: CommitLine) -> anyhow::Result<GitHistory> {
-        Ok(GitHistory { repo: open_repo(git_dir)?, line })
+        Ok(GitHistory { repo: open_tree_reader(git_dir)?, line })
     }
 
     /// The commits, oldest first: index `i` is time `i`.
@@ -242,6 +242,16 @@ fn resolve(repo: &gix::Repository, path: &Path, name: &str) -> anyhow::Result<Ob
 fn open_repo(path: &Path) -> anyhow::Result<gix::Repository> {
     gix::open_opts(path, gix::open::Options::isolated())
         .map_err(|e| refused(format!("{} is not a git repository: {e}", path.display())))
+}
+
+/// Bytes of decoded trees a history reader keeps: a commit's trees are the next commit's old trees.
+const TREE_CACHE_BYTES: usize = 64 << 20;
+
+/// A repository opened to diff trees commit after commit, keeping the trees it decoded recently.
+fn open_tree_reader(path: &Path) -> anyhow::Result<gix::Repository> {
+    let mut repo = open_repo(path)?;
+    repo.object_cache_size(TREE_CACHE_BYTES);
+    Ok(repo)
 }
 
 fn refused(message: String) -> anyhow::Error {
