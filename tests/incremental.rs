@@ -156,7 +156,7 @@ fn check(steps: Vec<Vec<Edit>>) {
     };
     let plan = Arc::new(trees.clone());
     let root = live.clone();
-    run_graph(&ClusterSettings::single(2), ctx, move |driver| {
+    run_graph(&ClusterSettings::single(2), ctx, 0, move |driver| {
         for time in 1..plan.len() {
             driver.advance_to(time as u64);
             if driver.index() == 0 {

@@ -1,21 +1,19 @@
-//! The feeding side of a replay. Worker 0 reads each commit's blob changes, keeps the filtered
-//! tree state, and feeds the state's differences, the commit's row and the lineage of its renames
-//! at the commit's time; every worker advances time in lockstep. When the replay starts from a
-//! commit's tree rather than from nothing — the first commit of a range (its start's tree plus
+//! The feeding side of a replay. Worker 0 feeds, at each commit's time, the differences of the
+//! filtered tree state that the history reader ([`crate::history_reader`]) read ahead, the
+//! commit's row and the lineage of its renames; every worker advances time in lockstep. When the
+//! replay starts from a commit's tree rather than from nothing — the first commit of a range (its start's tree plus
 //! its changes) or the durable commit of a resumed run — the first time fed carries that whole
 //! filtered tree, so that the state at every time is exactly the tree of that time's commit.
 
+use crate::history_reader::{HistoryReader, TimeInput};
 use crate::job::Driver;
 use crate::lineage::lineage_rows;
 use crate::memo::ContentMemo;
 use crate::stats::RunStats;
-use cpt_connectors::git::{CommitLine, CommitMeta, GitHistory};
-use cpt_connectors::renames::{detect_renames, SourceFile};
-use cpt_connectors::rows::{CommitRow, PathBytes};
-use cpt_connectors::tree_state::TreeState;
-use cpt_connectors::verdicts::{Delta, Verdict};
+use cpt_connectors::git::{CommitLine, CommitMeta};
+use cpt_connectors::rows::CommitRow;
+use cpt_connectors::verdicts::Delta;
 use cpt_connectors::walk::ScanPolicy;
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
@@ -62,50 +60,35 @@ pub fn follow(driver: &mut Driver, resume_at: Option<u64>, commits: usize, in_fl
 }
 
 impl Feed<'_> {
-    /// Worker 0: feeds every commit from the first time on.
+    /// Worker 0: feeds every commit from the first time on, as a reader thread reads them ahead.
     pub fn run(self, driver: &mut Driver) -> Result<(), String> {
-        let error = |e: anyhow::Error| format!("{e:#}");
-        let history = GitHistory::reopen(self.git_dir, self.line.clone()).map_err(error)?;
-        let mut tree = TreeState::new(self.policy.clone());
-        let commits = history.commits();
-        let next = match self.resume_at {
-            Some(time) => {
-                step_time(driver, time, self.in_flight);
-                let blobs = history.tree_blobs(commits[time as usize].id).map_err(error)?;
-                let whole = tree.apply(blobs, &history);
-                self.files(driver, whole);
-                time + 1
-            }
-            None => {
-                if let Some(base) = self.line.base {
-                    tree.apply(history.tree_blobs(base).map_err(error)?, &history);
-                }
-                0
-            }
+        let commits = &self.line.commits;
+        let reader = HistoryReader {
+            git_dir: self.git_dir,
+            line: self.line,
+            resume_at: self.resume_at,
+            policy: self.policy.clone(),
+            stats: self.stats,
         };
-        for (i, meta) in commits.iter().enumerate().skip(next as usize) {
-            step_time(driver, i as u64, self.in_flight);
-            let changes = history.changes(i).map_err(error)?;
-            let removed: BTreeSet<PathBytes> =
-                changes.iter().filter(|c| c.new.is_none()).map(|c| c.path.clone()).collect();
-            let created: BTreeSet<PathBytes> =
-                changes.iter().filter(|c| c.old.is_none()).map(|c| c.path.clone()).collect();
-            let deltas = tree.apply(changes, &history);
-            let renames = detect_renames(sources(&deltas, &removed, -1), sources(&deltas, &created, 1), |id| {
-                history.read_blob(id).ok()
-            });
-            if renames.similarity_skipped {
-                self.stats.rename_searches_skipped.fetch_add(1, Ordering::Relaxed);
+        std::thread::scope(|scope| {
+            let inputs = reader.spawn(scope)?;
+            for (time, input) in (self.resume_at.unwrap_or(0)..).zip(inputs) {
+                step_time(driver, time, self.in_flight);
+                match input? {
+                    TimeInput::ResumedTree(tree) => self.files(driver, tree),
+                    TimeInput::Commit { deltas, renames } => {
+                        let meta = &commits[time as usize];
+                        self.files(driver, deltas);
+                        driver.commit(commit_row(meta));
+                        for row in lineage_rows(&meta.id.to_string(), &renames.pairs, self.memo) {
+                            driver.lineage(row);
+                        }
+                        self.stats.commits_read.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
             }
-            let fed = if i == 0 && self.line.base.is_some() { tree.state() } else { deltas };
-            self.files(driver, fed);
-            driver.commit(commit_row(meta));
-            for row in lineage_rows(&meta.id.to_string(), &renames.pairs, self.memo) {
-                driver.lineage(row);
-            }
-            self.stats.commits_read.fetch_add(1, Ordering::Relaxed);
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Feeds differences of the filtered tree as file events and error rows.
@@ -114,19 +97,6 @@ impl Feed<'_> {
             driver.verdict(path, verdict, diff);
         }
     }
-}
-
-/// The source files among `deltas` with sign `diff` whose path is in `paths` (deleted or added
-/// by the commit, not merely newly ignored or no longer ignored).
-fn sources(deltas: &[Delta], paths: &BTreeSet<PathBytes>, diff: i64) -> Vec<SourceFile> {
-    deltas
-        .iter()
-        .filter(|(path, _, d)| *d == diff && paths.contains(path))
-        .filter_map(|(path, verdict, _)| match verdict {
-            Verdict::File(key) => Some((path.clone(), *key)),
-            Verdict::Error(_) => None,
-        })
-        .collect()
 }
 
 fn commit_row(meta: &CommitMeta) -> CommitRow {

@@ -26,6 +26,8 @@ pub struct Driver<'w> {
     ctx: GraphContext,
     fed: usize,
     pulse: Pulse,
+    /// Whether waiting for the graph steps without parking ([`may_spin`]).
+    spin: bool,
 }
 
 /// What a worker does between steps: send a heartbeat when one is due, and record how far the
@@ -178,7 +180,10 @@ impl Driver<'_> {
     /// Steps the worker while `condition` holds, beating between steps.
     fn step_while(&mut self, mut condition: impl FnMut() -> bool) {
         while condition() {
-            self.worker.step();
+            match self.spin {
+                true => self.worker.step(),
+                false => self.worker.step_or_park(Some(IDLE_PARK)),
+            };
             self.pulse.beat();
         }
     }
@@ -187,19 +192,21 @@ impl Driver<'_> {
 /// How long a worker with nothing to drive parks between heartbeats.
 const IDLE_PARK: Duration = Duration::from_millis(100);
 
-/// Whether a worker with nothing to drive may step without parking while a time is in flight:
-/// only when each of this process's `workers` can have a core to itself, since a spinning worker
-/// would otherwise take turns on a core with one that has work.
-fn may_spin(workers: usize) -> bool {
-    std::thread::available_parallelism().is_ok_and(|cores| workers <= cores.get())
+/// Whether a worker waiting for the graph may step without parking: only when each of this
+/// process's `workers` and `helpers` (threads that work beside them, such as a replay's history
+/// reader) can have a core to itself, since a spinning worker would otherwise take turns on a
+/// core with a thread that has work.
+fn may_spin(workers: usize, helpers: usize) -> bool {
+    std::thread::available_parallelism().is_ok_and(|cores| workers + helpers <= cores.get())
 }
 
 /// Runs the graph on this process's workers of `cluster`; every worker calls `drive` with its
-/// [`Driver`], then the inputs close and the graph runs until all output is committed. A
+/// [`Driver`], then the inputs close and the graph runs until all output is committed. `helpers`
+/// counts the threads of this process that `drive` keeps busy beside the workers ([`may_spin`]). A
 /// failure recorded by an operator (an unwritable output, say) is returned as the job's error;
 /// a peer that cannot be reached at start is one too. Start-up and lost peers are reported on
 /// standard error, naming the peer.
-pub fn run_graph<F>(cluster: &ClusterSettings, ctx: GraphContext, drive: F) -> anyhow::Result<()>
+pub fn run_graph<F>(cluster: &ClusterSettings, ctx: GraphContext, helpers: usize, drive: F) -> anyhow::Result<()>
 where
     F: Fn(&mut Driver) -> Result<(), String> + Send + Sync + 'static,
 {
@@ -217,14 +224,14 @@ where
     }
     let watched = liveness.clone();
     let settings = cluster.clone();
-    let spin = may_spin(cluster.workers);
+    let spin = may_spin(cluster.workers, helpers);
     let guards = timely::execute::execute_from(builders, others, timely::WorkerConfig::default(), move |worker| {
         let telemetry = Arc::clone(&ctx.telemetry);
         telemetry.watch_arrangements(worker);
         let (inputs, probes) = build(worker, &ctx);
         let heartbeat = watched.as_ref().map(|liveness| Heartbeat::install(worker, Arc::clone(liveness), &settings));
         let pulse = Pulse { heartbeat, written: probes.written.clone(), telemetry };
-        let mut driver = Driver { worker, inputs, probes, ctx: ctx.clone(), fed: 0, pulse };
+        let mut driver = Driver { worker, inputs, probes, ctx: ctx.clone(), fed: 0, pulse, spin };
         let driven = drive(&mut driver);
         let Driver { worker, inputs, mut pulse, .. } = driver;
         drop(inputs);

@@ -21,6 +21,7 @@ pub mod facts;
 pub mod failure;
 pub mod feed;
 pub mod graph;
+pub mod history_reader;
 pub mod job;
 pub mod lineage;
 pub mod liveness;

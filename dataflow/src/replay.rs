@@ -12,6 +12,7 @@
 pub use crate::feed::COMMITS_IN_FLIGHT;
 
 use crate::feed::{commits_in_flight, follow, Feed};
+use crate::history_reader::HistoryReader;
 use crate::job::run_graph;
 use crate::progress::Progress;
 use crate::resume::{decide, ReplayStart};
@@ -84,7 +85,9 @@ pub fn run_replay(plan: ReplayPlan) -> anyhow::Result<Option<Summary>> {
     let progress = Progress::start_commits(settings.progress, replayed, Arc::clone(&stats), Arc::clone(&memo));
     let (feed_memo, feed_stats, policy) = (Arc::clone(&memo), Arc::clone(&stats), settings.policy.clone());
     let in_flight = commits_in_flight(settings.epochs.max_times);
-    run_graph(&settings.cluster, ctx, move |driver| {
+    // Worker 0's process also runs the history reader.
+    let helpers = if settings.cluster.process == 0 { HistoryReader::THREADS } else { 0 };
+    run_graph(&settings.cluster, ctx, helpers, move |driver| {
         if driver.index() == 0 {
             let feed = Feed {
                 git_dir: &git_dir,

@@ -40,7 +40,7 @@ pub fn run_scan(job: ScanJob) -> anyhow::Result<Summary> {
     let walk_stats = Arc::clone(&stats);
     let progress = Progress::start(settings.progress, Arc::clone(&stats), Arc::clone(&memo));
     let policy = settings.policy.clone();
-    run_graph(&settings.cluster, ctx, move |driver| {
+    run_graph(&settings.cluster, ctx, 0, move |driver| {
         let walk = TreeWalk::new(&root, policy.clone(), driver.index(), driver.peers())
             .map_err(|e| format!("walking {}: {e}", root.display()))?;
         feed_walk(driver, walk, &walk_stats);

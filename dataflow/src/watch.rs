@@ -133,7 +133,7 @@ pub fn run_watch(job: WatchJob) -> anyhow::Result<Summary> {
     }));
     let policy = settings.policy.clone();
     let walk_stats = Arc::clone(&stats);
-    run_graph(&settings.cluster, ctx, move |driver| {
+    run_graph(&settings.cluster, ctx, 0, move |driver| {
         let share = first_walk(driver, &root, &policy, &walk_stats, feed_first_walk);
         if driver.index() == 0 {
             let feeder = feeder.lock().expect("feeder slot").take();
