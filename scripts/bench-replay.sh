@@ -7,6 +7,7 @@
 #
 #   scripts/bench-replay.sh                          # everything, 3 runs each
 #   scripts/bench-replay.sh --runs 5 --tools cpt,git-log
+#   scripts/bench-replay.sh --corpus history-js      # small JS/TS files (datasets/README.md)
 #   scripts/bench-replay.sh --pydriller-timeout 300  # PyDriller past 300 s: timed on a prefix, extrapolated
 #   scripts/bench-replay.sh --help                   # all options (scripts/bench/bench_replay.py)
 #
