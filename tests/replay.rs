@@ -6,11 +6,13 @@
 mod common;
 
 use common::history::{
-    build_long_history, clone_this_repository, first_parent_commits, package_history, replay, write_commit_tree,
+    build_long_history, clone_this_repository, commit_all, first_parent_commits, git, package_history, replay,
+    write_commit_tree,
 };
-use common::{cpt, final_state, read_table, scan, state_at, STATE_TABLES as TABLES};
+use common::{corpus, cpt, final_state, read_table, scan, state_at, STATE_TABLES as TABLES};
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::fs;
+use std::path::{Path, PathBuf};
 
 /// Times to check: the first, the middle, the last, and a few spread pseudo-randomly.
 fn times_to_check(commits: usize) -> BTreeSet<usize> {
@@ -121,4 +123,57 @@ fn a_history_longer_than_the_commits_in_flight_equals_scans() {
     let repo = work.path().join("repo");
     build_long_history(&repo, cpt_dataflow::replay::COMMITS_IN_FLIGHT + 40);
     check_history(&repo, work.path());
+}
+
+/// A repository of two commits of real files (loose objects, as git writes them): `a.py` and
+/// `b.py`, then `c.rs` added.
+fn two_commit_repository(repo: &Path) {
+    let markupsafe = corpus("small").join("pypi/MarkupSafe-2.1.5/src/markupsafe");
+    fs::create_dir_all(repo).unwrap();
+    git(repo, &["init", "-q", "-b", "main"]);
+    fs::copy(markupsafe.join("__init__.py"), repo.join("a.py")).unwrap();
+    fs::copy(markupsafe.join("_native.py"), repo.join("b.py")).unwrap();
+    commit_all(repo, "first");
+    fs::copy(corpus("small").join("crates/itoa-1.0.14/src/lib.rs"), repo.join("c.rs")).unwrap();
+    commit_all(repo, "second");
+}
+
+/// The loose object file of the object that `spec` names in `repo`.
+fn loose_object(repo: &Path, spec: &str) -> PathBuf {
+    let id = String::from_utf8(git(repo, &["rev-parse", spec])).unwrap();
+    let id = id.trim();
+    repo.join(".git/objects").join(&id[..2]).join(&id[2..])
+}
+
+#[test]
+fn a_blob_missing_from_the_repository_is_an_unreadable_row_and_the_replay_goes_on() {
+    let work = tempfile::tempdir().unwrap();
+    let (repo, out) = (work.path().join("repo"), work.path().join("out"));
+    two_commit_repository(&repo);
+    fs::remove_file(loose_object(&repo, "HEAD:b.py")).unwrap();
+    let stderr = replay(&repo, &out, &[]);
+    let cells = |row: &String, at: usize| row.split('|').nth(at).unwrap().to_string();
+    let errors: Vec<(String, String, String)> =
+        final_state(&out, "errors").keys().map(|row| (cells(row, 0), cells(row, 2), cells(row, 3))).collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let (path, reason, detail) = &errors[0];
+    assert_eq!((path.as_str(), reason.as_str()), ("b.py", "unreadable"), "{stderr}");
+    assert!(detail.contains("missing from the repository"), "{detail}");
+    let files: BTreeSet<String> = final_state(&out, "files").keys().map(|row| cells(row, 0)).collect();
+    assert_eq!(files, BTreeSet::from(["a.py".to_string(), "c.rs".to_string()]));
+    assert_eq!(final_state(&out, "commits").len(), 2, "both commits are replayed");
+}
+
+#[test]
+fn a_tree_missing_from_the_repository_stops_the_replay_naming_the_commit() {
+    let work = tempfile::tempdir().unwrap();
+    let (repo, out) = (work.path().join("repo"), work.path().join("out"));
+    two_commit_repository(&repo);
+    fs::remove_file(loose_object(&repo, "HEAD^{tree}")).unwrap();
+    let head = String::from_utf8(git(&repo, &["rev-parse", "HEAD"])).unwrap();
+    let output = cpt(&["replay", repo.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(head.trim()), "the message names the commit: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }

@@ -177,8 +177,11 @@ impl GitHistory {
     /// The regular-blob changes from the tree of `old` (`None`: the empty tree) to that of `new`.
     fn diff(&self, old: Option<ObjectId>, new: ObjectId) -> anyhow::Result<Vec<BlobChange>> {
         let tree_of = |commit: ObjectId| -> anyhow::Result<Vec<u8>> {
-            let id = self.repo.find_commit(commit)?.tree_id()?;
-            Ok(self.repo.find_tree(id)?.detach().data)
+            let tree = || -> anyhow::Result<Vec<u8>> {
+                let id = self.repo.find_commit(commit)?.tree_id()?;
+                Ok(self.repo.find_tree(id)?.detach().data)
+            };
+            tree().with_context(|| format!("reading the tree of commit {commit} (a clone filtered by tree lacks it)"))
         };
         let new_tree = tree_of(new)?;
         let old_tree = old.map(tree_of).transpose()?.unwrap_or_default();
