@@ -138,19 +138,21 @@ fn two_commit_repository(repo: &Path) {
     commit_all(repo, "second");
 }
 
-/// The loose object file of the object that `spec` names in `repo`.
-fn loose_object(repo: &Path, spec: &str) -> PathBuf {
-    let id = String::from_utf8(git(repo, &["rev-parse", spec])).unwrap();
+/// A work folder holding [`two_commit_repository`] at `repo` without the loose object file of
+/// the object that `spec` names, and where the output goes: (work folder, repo, out).
+fn repository_missing(spec: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let work = tempfile::tempdir().unwrap();
+    let (repo, out) = (work.path().join("repo"), work.path().join("out"));
+    two_commit_repository(&repo);
+    let id = String::from_utf8(git(&repo, &["rev-parse", spec])).unwrap();
     let id = id.trim();
-    repo.join(".git/objects").join(&id[..2]).join(&id[2..])
+    fs::remove_file(repo.join(".git/objects").join(&id[..2]).join(&id[2..])).unwrap();
+    (work, repo, out)
 }
 
 #[test]
 fn a_blob_missing_from_the_repository_is_an_unreadable_row_and_the_replay_goes_on() {
-    let work = tempfile::tempdir().unwrap();
-    let (repo, out) = (work.path().join("repo"), work.path().join("out"));
-    two_commit_repository(&repo);
-    fs::remove_file(loose_object(&repo, "HEAD:b.py")).unwrap();
+    let (_work, repo, out) = repository_missing("HEAD:b.py");
     let stderr = replay(&repo, &out, &[]);
     let cells = |row: &String, at: usize| row.split('|').nth(at).unwrap().to_string();
     let errors: Vec<(String, String, String)> =
@@ -166,10 +168,7 @@ fn a_blob_missing_from_the_repository_is_an_unreadable_row_and_the_replay_goes_o
 
 #[test]
 fn a_tree_missing_from_the_repository_stops_the_replay_naming_the_commit() {
-    let work = tempfile::tempdir().unwrap();
-    let (repo, out) = (work.path().join("repo"), work.path().join("out"));
-    two_commit_repository(&repo);
-    fs::remove_file(loose_object(&repo, "HEAD^{tree}")).unwrap();
+    let (_work, repo, out) = repository_missing("HEAD^{tree}");
     let head = String::from_utf8(git(&repo, &["rev-parse", "HEAD"])).unwrap();
     let output = cpt(&["replay", repo.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
