@@ -1,20 +1,18 @@
 //! The feeding side of a replay. Worker 0 feeds, at each commit's time, the differences of the
 //! filtered tree state that the history reader ([`crate::history_reader`]) read ahead, the
 //! commit's row and the lineage of its renames; every worker advances time in lockstep. When the
-//! replay starts from a commit's tree rather than from nothing — the first commit of a range (its start's tree plus
-//! its changes) or the durable commit of a resumed run — the first time fed carries that whole
-//! filtered tree, so that the state at every time is exactly the tree of that time's commit.
+//! replay starts from a commit's tree rather than from nothing — the first commit of a range
+//! (its start's tree plus its changes) or the durable commit of a resumed run — the first time
+//! fed carries that whole filtered tree, so that the state at every time is exactly the tree of
+//! that time's commit.
 
 use crate::history_reader::{HistoryReader, TimeInput};
 use crate::job::Driver;
 use crate::lineage::lineage_rows;
 use crate::memo::ContentMemo;
-use crate::stats::RunStats;
-use cpt_connectors::git::{CommitLine, CommitMeta};
+use cpt_connectors::git::CommitMeta;
 use cpt_connectors::rows::CommitRow;
 use cpt_connectors::verdicts::Delta;
-use cpt_connectors::walk::ScanPolicy;
-use std::path::Path;
 use std::sync::atomic::Ordering;
 
 /// How many commits may be fed before the feeder waits for their rows to be computed (fewer
@@ -28,20 +26,12 @@ pub fn commits_in_flight(epoch_times: usize) -> u64 {
 
 /// What worker 0 feeds.
 pub struct Feed<'a> {
-    /// The repository's git folder.
-    pub git_dir: &'a Path,
-    /// The replayed commits.
-    pub line: &'a CommitLine,
-    /// The time a resumed run starts from (its durable time); `None` for a replay from the start.
-    pub resume_at: Option<u64>,
+    /// Where the commits' inputs come from.
+    pub history: HistoryReader<'a>,
     /// Commits fed before the feeder waits for the computation ([`commits_in_flight`]).
     pub in_flight: u64,
-    /// The path policy of the filtered tree.
-    pub policy: ScanPolicy,
     /// Where both contents of a rename find their units.
     pub memo: &'a ContentMemo,
-    /// Running totals.
-    pub stats: &'a RunStats,
 }
 
 /// Moves a worker to the time of commit `i`, waiting for the computation every `in_flight`
@@ -60,42 +50,36 @@ pub fn follow(driver: &mut Driver, resume_at: Option<u64>, commits: usize, in_fl
 }
 
 impl Feed<'_> {
-    /// Worker 0: feeds every commit from the first time on, as a reader thread reads them ahead.
+    /// Worker 0: feeds every commit from the first time on, as the reader thread reads them ahead.
     pub fn run(self, driver: &mut Driver) -> Result<(), String> {
-        let commits = &self.line.commits;
-        let reader = HistoryReader {
-            git_dir: self.git_dir,
-            line: self.line,
-            resume_at: self.resume_at,
-            policy: self.policy.clone(),
-            stats: self.stats,
-        };
+        let Feed { history, in_flight, memo } = self;
+        let (commits, stats, first) = (&history.line.commits, history.stats, history.resume_at.unwrap_or(0));
         std::thread::scope(|scope| {
-            let inputs = reader.spawn(scope)?;
-            for (time, input) in (self.resume_at.unwrap_or(0)..).zip(inputs) {
-                step_time(driver, time, self.in_flight);
+            let inputs = history.spawn(scope)?;
+            for (time, input) in (first..).zip(inputs) {
+                step_time(driver, time, in_flight);
                 match input? {
-                    TimeInput::ResumedTree(tree) => self.files(driver, tree),
+                    TimeInput::ResumedTree(tree) => feed_files(driver, tree),
                     TimeInput::Commit { deltas, renames } => {
                         let meta = &commits[time as usize];
-                        self.files(driver, deltas);
+                        feed_files(driver, deltas);
                         driver.commit(commit_row(meta));
-                        for row in lineage_rows(&meta.id.to_string(), &renames.pairs, self.memo) {
+                        for row in lineage_rows(&meta.id.to_string(), &renames.pairs, memo) {
                             driver.lineage(row);
                         }
-                        self.stats.commits_read.fetch_add(1, Ordering::Relaxed);
+                        stats.commits_read.fetch_add(1, Ordering::Relaxed);
                     }
                 }
             }
             Ok(())
         })
     }
+}
 
-    /// Feeds differences of the filtered tree as file events and error rows.
-    fn files(&self, driver: &mut Driver, deltas: Vec<Delta>) {
-        for (path, verdict, diff) in deltas {
-            driver.verdict(path, verdict, diff);
-        }
+/// Feeds differences of the filtered tree as file events and error rows.
+fn feed_files(driver: &mut Driver, deltas: Vec<Delta>) {
+    for (path, verdict, diff) in deltas {
+        driver.verdict(path, verdict, diff);
     }
 }
 

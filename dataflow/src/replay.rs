@@ -89,15 +89,9 @@ pub fn run_replay(plan: ReplayPlan) -> anyhow::Result<Option<Summary>> {
     let helpers = if settings.cluster.process == 0 { HistoryReader::THREADS } else { 0 };
     run_graph(&settings.cluster, ctx, helpers, move |driver| {
         if driver.index() == 0 {
-            let feed = Feed {
-                git_dir: &git_dir,
-                line: &line,
-                resume_at,
-                in_flight,
-                policy: policy.clone(),
-                memo: &feed_memo,
-                stats: &feed_stats,
-            };
+            let history =
+                HistoryReader { git_dir: &git_dir, line: &line, resume_at, policy: policy.clone(), stats: &feed_stats };
+            let feed = Feed { history, in_flight, memo: &feed_memo };
             feed.run(driver)
         } else {
             follow(driver, resume_at, commits, in_flight);
